@@ -1,0 +1,58 @@
+"""The ``flowsched`` command line: a root group whose subcommands load on first use.
+
+Subcommand modules are imported only when called, so ``flowsched dags list`` does not pay
+for the web server's or the scheduler's imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from flowsched.cli.errors import run_guarded
+
+# command name -> "module:attribute"
+SUBCOMMANDS = {
+    "alerts": "flowsched.cli.alerts:alerts",
+    "config": "flowsched.cli.config:config",
+    "connections": "flowsched.cli.connections:connections",
+    "dags": "flowsched.cli.dags:dags",
+    "db": "flowsched.cli.db:db",
+    "pools": "flowsched.cli.pools:pools",
+    "scheduler": "flowsched.cli.scheduler:scheduler",
+    "standalone": "flowsched.cli.standalone:standalone",
+    "tasks": "flowsched.cli.tasks:tasks",
+    "users": "flowsched.cli.users:users",
+    "variables": "flowsched.cli.variables:variables",
+    "webserver": "flowsched.cli.webserver:webserver",
+    "worker": "flowsched.cli.worker:worker",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in SUBCOMMANDS if self._importable(name))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = SUBCOMMANDS.get(cmd_name)
+        if target is None or not self._importable(cmd_name):
+            return None
+        module_name, attribute = target.split(":")
+        return getattr(importlib.import_module(module_name), attribute)
+
+    @staticmethod
+    def _importable(name: str) -> bool:
+        module_name = SUBCOMMANDS[name].split(":")[0]
+        return importlib.util.find_spec(module_name) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="flowsched")
+def cli() -> None:
+    """flowsched: schedule and run Python DAG pipelines, Airflow-style, fast."""
+
+
+def main() -> None:
+    sys.exit(run_guarded(cli))

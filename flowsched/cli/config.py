@@ -1,0 +1,41 @@
+"""``flowsched config``: effective settings and where each one came from."""
+
+from __future__ import annotations
+
+import click
+
+from flowsched.cli.errors import fail
+from flowsched.cli.output import output_option, render
+from flowsched.config import ConfigError, conf, mask_value
+
+
+@click.group()
+def config() -> None:
+    """Show configuration (defaults < flowsched.toml < FLOWSCHED__SECTION__KEY)."""
+
+
+@config.command("get")
+@click.argument("section")
+@click.argument("key")
+def get_value(section: str, key: str) -> None:
+    """Print one value, e.g. `flowsched config get core dags_folder`."""
+    try:
+        value = conf.get(section, key)
+    except ConfigError as exc:
+        fail(str(exc))
+    click.echo(mask_value(key, value))
+
+
+@config.command("list")
+@click.option("--section", help="Only this section.")
+@output_option
+def list_values(section: str | None, output: str) -> None:
+    """Every effective value with its source (default, file or env); secrets masked."""
+    rows = [
+        {"section": s, "key": k, "value": mask_value(k, v), "source": src}
+        for s, k, v, src in conf.items()
+        if section is None or s == section
+    ]
+    if section and not rows:
+        fail(f"no section named {section!r}")
+    render(rows, ["section", "key", "value", "source"], output)

@@ -1,0 +1,172 @@
+"""Engine, sessions and schema migrations.
+
+SQLite is shared by the scheduler, the workers, the web server and the CLI, so it runs in
+WAL mode with a busy timeout, and write sessions take the write lock up front
+(``BEGIN IMMEDIATE``): a deferred transaction that later upgrades to a writer fails at
+once with "database is locked" instead of waiting, which is the classic SQLite pitfall.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+from flowsched.config import conf
+
+_engines: dict[tuple[str, int], Engine] = {}
+
+
+class DatabaseNotUpgraded(Exception):
+    """The schema is missing or older than this flowsched: the user must run db upgrade."""
+
+
+def database_url() -> str:
+    return conf.get("database", "sql_alchemy_conn")
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per URL and process (a forked child must not reuse its parent's pool)."""
+    url = url or database_url()
+    key = (url, os.getpid())
+    if key not in _engines:
+        _engines[key] = _make_engine(url)
+    return _engines[key]
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        _ensure_sqlite_folder(url)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    busy_ms = int(conf.getfloat("database", "sqlite_busy_timeout") * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy's "begin" hook below decide how transactions start.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):  # type: ignore[no-untyped-def]
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _session_factory(readonly: bool) -> sessionmaker[Session]:
+    engine = get_engine()
+    if readonly and engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="DEFERRED")
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(readonly: bool = False) -> Iterator[Session]:
+    """A session that commits when the block ends and rolls back if it raises."""
+    session = _session_factory(readonly)()
+    try:
+        yield session
+        if readonly:
+            session.rollback()
+        else:
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def dispose_engines() -> None:
+    """Drop pooled connections, e.g. right after fork or between tests."""
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+# --- migrations -------------------------------------------------------------------------
+
+
+def migrations_folder() -> Path:
+    """The Alembic folder: beside the package in a checkout, inside it when installed."""
+    package_dir = Path(__file__).resolve().parent
+    for candidate in (package_dir.parent / "alembic", package_dir / "_migrations"):
+        if (candidate / "env.py").exists():
+            return candidate
+    raise RuntimeError("flowsched's Alembic migrations are missing from this installation")
+
+
+def _alembic_config(url: str | None = None):  # type: ignore[no-untyped-def]
+    from alembic.config import Config as AlembicConfig
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(migrations_folder()))
+    config.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine | None = None) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with (engine or get_engine()).connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade_db(url: str | None = None) -> None:
+    from alembic import command
+
+    command.upgrade(_alembic_config(url), "head")
+
+
+def check_db() -> tuple[str | None, str]:
+    """(current revision, head revision) of the configured database."""
+    return current_revision(), head_revision()
+
+
+def require_current_schema() -> None:
+    current, head = check_db()
+    if current != head:
+        state = "is empty" if current is None else f"is at revision {current}, not {head}"
+        raise DatabaseNotUpgraded(f"the database {state}: run `flowsched db upgrade` first")
+
+
+def reset_db() -> None:
+    """Drop every table (ours and Alembic's) and migrate from empty."""
+    from flowsched.models import Base
+
+    engine = get_engine()
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        if inspect(connection).has_table("alembic_version"):
+            connection.exec_driver_sql("DROP TABLE alembic_version")
+    upgrade_db()

@@ -1,0 +1,24 @@
+"""XComs: small JSON values tasks hand to each other."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from flowsched.models.base import ID_LENGTH, Base, UtcDateTime, utcnow
+
+RETURN_VALUE_KEY = "return_value"
+
+
+class XCom(Base):
+    __tablename__ = "xcom"
+
+    dag_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    task_id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    map_index: Mapped[int] = mapped_column(Integer, primary_key=True, default=-1)
+    key: Mapped[str] = mapped_column(String(512), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON text
+    timestamp: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
