@@ -18,6 +18,13 @@ from flowsched.config import conf
 
 EventKind = Literal["failure", "retry", "success", "dag_failure"]
 
+_VERBS: dict[str, str] = {
+    "failure": "Failed",
+    "retry": "Up for retry",
+    "success": "Succeeded",
+    "dag_failure": "Run failed",
+}
+
 
 @dataclass(frozen=True)
 class TaskEvent:
@@ -66,6 +73,26 @@ class TaskEvent:
             return self.dag_id
         suffix = f"[{self.map_index}]" if self.map_index >= 0 else ""
         return f"{self.dag_id}.{self.task_id}{suffix}"
+
+    @property
+    def headline(self) -> str:
+        """``Failed: etl.load (try 2/3)``: the subject of an e-mail, the start of a message."""
+        verb = _VERBS[self.kind]
+        if self.task_id is None:
+            return f"{verb}: {self.dag_id} (run {self.run_id})"
+        return f"{verb}: {self.label} (try {self.try_number}/{self.max_tries})"
+
+
+def mask(text: str) -> str:
+    """Hide registered secrets in free text (an exception message, a log tail).
+
+    The runner masks log files as it writes them; an exception message or an event built
+    elsewhere has had no such pass, and alerts leave the machine.
+    """
+    # imported here: the runner package is heavier than a notifier needs at import time
+    from flowsched.runner.masking import mask_secrets
+
+    return mask_secrets(text)
 
 
 def _segment(value: str) -> str:

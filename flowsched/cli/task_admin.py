@@ -1,0 +1,5 @@
+"""``flowsched tasks`` commands that read or change task instances: list, state, clear."""
+
+import click
+
+ADMIN_COMMANDS: list[click.Command] = []
