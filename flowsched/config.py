@@ -2,7 +2,7 @@
 
 Values are looked up at call time rather than loaded once, so that a process (or a test)
 that changes ``FLOWSCHED__SECTION__KEY`` variables sees the change without a reload. The
-TOML file is cached by its modification time, so a lookup costs a dict access and a stat.
+TOML file is cached by its modification time and size, so a lookup costs a dict access and a stat.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def flowsched_home() -> Path:
 @dataclass
 class _FileCache:
     path: Path | None = None
-    mtime: float | None = None
+    stamp: tuple[int, int] | None = None
     data: dict[str, Any] | None = None
 
 
@@ -112,15 +112,16 @@ class Config:
     def _file_values(self) -> dict[str, Any]:
         path = self.config_file
         try:
-            mtime = path.stat().st_mtime
+            stat = path.stat()
         except FileNotFoundError:
             return {}
-        if self._cache.path != path or self._cache.mtime != mtime:
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if self._cache.path != path or self._cache.stamp != stamp:
             try:
                 data = tomllib.loads(path.read_text())
             except (tomllib.TOMLDecodeError, OSError) as exc:
                 raise ConfigError(f"cannot read {path}: {exc}") from None
-            self._cache = _FileCache(path, mtime, data)
+            self._cache = _FileCache(path, stamp, data)
         return self._cache.data or {}
 
     def _lookup(self, section: str, key: str) -> tuple[Any, str]:

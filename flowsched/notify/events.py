@@ -89,7 +89,7 @@ def mask(text: str) -> str:
     The runner masks log files as it writes them; an exception message or an event built
     elsewhere has had no such pass, and alerts leave the machine.
     """
-    # imported here: the runner package is heavier than a notifier needs at import time
+    # imported on use, so that importing flowsched.notify does not import the runner package
     from flowsched.runner.masking import mask_secrets
 
     return mask_secrets(text)

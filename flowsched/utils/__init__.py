@@ -1,0 +1,1 @@
+"""Small enums shared by DAG files, the scheduler and the UI."""
