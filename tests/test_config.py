@@ -51,7 +51,7 @@ def test_unknown_option_and_broken_file_are_clear_errors(home):
     with pytest.raises(ConfigError, match=r"unknown config option \[core\] nope"):
         conf.get("core", "nope")
     (home / "flowsched.toml").write_text("[core\n")
-    with pytest.raises(ConfigError, match="cannot read .*flowsched.toml"):
+    with pytest.raises(ConfigError, match=r"cannot read .*flowsched\.toml"):
         conf.get("core", "parallelism")
 
 
