@@ -61,7 +61,7 @@ def webhook_delivery(event: TaskEvent, url: str) -> Delivery:
 
     def send() -> str:
         status = post_webhook(url, webhook_payload(event))
-        return f"{target} answered HTTP {status}"
+        return f"{target} (HTTP {status})"
 
     return Delivery(target, send, webhook_worst_case() + GRACE_SECONDS)
 

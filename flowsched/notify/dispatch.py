@@ -17,9 +17,11 @@ Which entry point to use:
 
 - the task runner calls ``dispatch(event)`` at the end of a try, after the try's state is
   committed (so downstream scheduling never waits for a mail server). It blocks at most
-  about max([smtp] timeout x (retries + 1), [alerts] webhook_timeout x (webhook_retries +
-  1)) plus a second of backoff. It must not use ``dispatch_in_background`` in a forked
-  child that leaves with ``os._exit``: that kills the thread and loses the alert.
+  max([smtp] timeout x (retries + 1), [alerts] webhook_timeout x (webhook_retries + 1)),
+  plus the short backoffs and 0.5 s of grace: about 21 s with the defaults, milliseconds
+  when the servers answer. A forked child that leaves with ``os._exit`` may instead use
+  ``dispatch_in_background`` only if it joins the thread first: ``os._exit`` kills
+  threads, and the alert with them.
 - the scheduler, which must not wait at all, calls ``dispatch_in_background(event)``.
 """
 

@@ -12,7 +12,7 @@ import html
 import logging
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -33,7 +33,7 @@ class SmtpSettings:
     starttls: bool
     ssl: bool
     user: str
-    password: str
+    password: str = field(repr=False)
     mail_from: str
     timeout: float
     retries: int
@@ -114,10 +114,8 @@ def _plain_body(event: TaskEvent, log: tuple[str, list[str]] | None) -> str:
 
 def _html_body(event: TaskEvent, log: tuple[str, list[str]] | None) -> str:
     esc = html.escape
-    rows = "".join(
-        f'<tr><th align="left">{esc(label)}</th><td>{esc(value)}</td></tr>'
-        for label, value in _facts(event)
-    )
+    cell = '<tr><th align="left">{}</th><td style="white-space:pre-wrap">{}</td></tr>'
+    rows = "".join(cell.format(esc(label), esc(value)) for label, value in _facts(event))
     url = esc(event.log_url)
     parts = [
         "<html><body>",
@@ -135,10 +133,8 @@ def _html_body(event: TaskEvent, log: tuple[str, list[str]] | None) -> str:
 
 def _message_id(event: TaskEvent, mail_from: str) -> str:
     """The same id for the same try and kind, so mail clients fold an accidental duplicate."""
-    key = "\0".join(
-        map(str, (event.kind, event.dag_id, event.run_id, event.task_id, event.map_index))
-    )
-    digest = hashlib.sha256(f"{key}\0{event.try_number}".encode()).hexdigest()[:32]
+    ids = (event.kind, event.dag_id, event.run_id, event.task_id, event.map_index, event.try_number)
+    digest = hashlib.sha256("\0".join(map(str, ids)).encode()).hexdigest()[:32]
     domain = mail_from.rpartition("@")[2] or "localhost"
     return f"<flowsched.{digest}@{domain}>"
 

@@ -18,7 +18,7 @@ from flowsched.config import conf
 
 EventKind = Literal["failure", "retry", "success", "dag_failure"]
 
-_VERBS: dict[str, str] = {
+_VERBS: dict[EventKind, str] = {
     "failure": "Failed",
     "retry": "Up for retry",
     "success": "Succeeded",
