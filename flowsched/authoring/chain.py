@@ -1,0 +1,35 @@
+"""``chain`` and ``cross_downstream``: Airflow's helpers for long dependency lines."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from flowsched.authoring.node import DependencyMixin
+
+
+def chain(*elements: DependencyMixin | Sequence[DependencyMixin]) -> None:
+    """``chain(a, [b, c], d)`` is ``a >> [b, c] >> d``; two adjacent lists must have the
+    same length and are linked pairwise: ``chain([a, b], [c, d])`` is ``a >> c``, ``b >> d``."""
+    for up, down in itertools.pairwise(elements):
+        up_is_list = isinstance(up, list | tuple)
+        down_is_list = isinstance(down, list | tuple)
+        if up_is_list and down_is_list:
+            if len(up) != len(down):
+                raise ValueError(
+                    f"chain() cannot link lists of different lengths ({len(up)} and {len(down)})"
+                )
+            for left, right in zip(up, down, strict=True):
+                left.set_downstream(right)
+        elif up_is_list:
+            down.set_upstream(up)  # type: ignore[union-attr]
+        else:
+            up.set_downstream(down)  # type: ignore[union-attr]
+
+
+def cross_downstream(
+    from_tasks: Sequence[DependencyMixin], to_tasks: Sequence[DependencyMixin]
+) -> None:
+    """Every task of ``from_tasks`` upstream of every task of ``to_tasks``."""
+    for task in from_tasks:
+        task.set_downstream(list(to_tasks))

@@ -1,0 +1,382 @@
+"""The DAG object, the ``@dag`` decorator, and the registry the parser collects DAGs from.
+
+Every DAG constructed registers itself, so a DAG file does not have to keep its DAG in a
+module global (``my_dag()`` at the bottom of a ``@dag`` file is enough), as with Airflow's
+auto-registration. The parser calls ``reset_registry()`` before importing a file and
+``collect_dags(module)`` after.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import inspect
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from flowsched.authoring import contexts
+from flowsched.authoring.baseoperator import DEFAULT_OWNER
+from flowsched.authoring.dates import default_timezone, to_pendulum, to_timedelta
+from flowsched.authoring.identifiers import validate_id
+from flowsched.authoring.params import NOTSET, DagParam, Param, to_params
+from flowsched.authoring.schedule import schedule_to_dict
+from flowsched.authoring.taskgroup import TaskGroup
+from flowsched.exceptions import (
+    DagCycleError,
+    DagDefinitionError,
+    DuplicateDagIdFound,
+    DuplicateTaskIdFound,
+    TaskNotFound,
+)
+
+if TYPE_CHECKING:
+    import jinja2
+    import pendulum
+
+    from flowsched.authoring.node import DAGNode
+
+_registry: list[DAG] = []
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MAX_TAG_LENGTH = 100
+
+
+class DAG:
+    """``with DAG("etl", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1)):``."""
+
+    def __init__(
+        self,
+        dag_id: str,
+        *,
+        schedule: Any = None,
+        start_date: Any = None,
+        end_date: Any = None,
+        catchup: bool = False,
+        max_active_runs: int = 16,
+        max_active_tasks: int = 16,
+        default_args: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        tags: Iterable[str] | None = None,
+        description: str | None = None,
+        doc_md: str | None = None,
+        on_success_callback: Callable | list[Callable] | None = None,
+        on_failure_callback: Callable | list[Callable] | None = None,
+        dagrun_timeout: timedelta | float | None = None,
+        template_searchpath: str | Iterable[str] | None = None,
+        user_defined_macros: dict[str, Any] | None = None,
+        user_defined_filters: dict[str, Callable] | None = None,
+        render_template_as_native_obj: bool = False,
+        is_paused_upon_creation: bool | None = None,
+        schedule_interval: Any = NOTSET,
+    ) -> None:
+        self.dag_id = validate_id(dag_id, "dag_id")
+        self.default_args = dict(default_args or {})
+        self.schedule = self._pick_schedule(schedule, schedule_interval)
+        self.schedule_dict = schedule_to_dict(self.schedule, dag_id)
+        self.start_date = to_pendulum(
+            start_date or self.default_args.get("start_date"), f"DAG {dag_id!r}: start_date"
+        )
+        self.end_date = to_pendulum(
+            end_date or self.default_args.get("end_date"), f"DAG {dag_id!r}: end_date"
+        )
+        self.catchup = catchup
+        self.max_active_runs = self._positive(max_active_runs, "max_active_runs")
+        self.max_active_tasks = self._positive(max_active_tasks, "max_active_tasks")
+        self.params: dict[str, Param] = to_params(params, f"DAG {dag_id!r}")
+        self.tags = self._tags(tags)
+        self.description = description
+        self.doc_md = doc_md
+        self.on_success_callback = on_success_callback
+        self.on_failure_callback = on_failure_callback
+        self.dagrun_timeout = to_timedelta(dagrun_timeout, f"DAG {dag_id!r}: dagrun_timeout")
+        self.template_searchpath = _str_list(template_searchpath)
+        self.user_defined_macros = dict(user_defined_macros or {})
+        self.user_defined_filters = dict(user_defined_filters or {})
+        self.render_template_as_native_obj = render_template_as_native_obj
+        self.is_paused_upon_creation = is_paused_upon_creation
+        self.fileloc = _caller_file()
+        self.task_dict: dict[str, DAGNode] = {}
+        self.task_group = TaskGroup.root(self)
+        self.task_group_dict: dict[str, TaskGroup] = {}
+        self._jinja_env: jinja2.Environment | None = None
+        self._check_continuous()
+        _registry.append(self)
+
+    # --- construction checks -------------------------------------------------------------
+
+    def _pick_schedule(self, schedule: Any, schedule_interval: Any) -> Any:
+        """``schedule_interval`` is Airflow's older name for ``schedule``; accept either."""
+        if schedule_interval is NOTSET:
+            return schedule
+        if schedule is not None:
+            raise DagDefinitionError(
+                f"DAG {self.dag_id!r}: pass either schedule or schedule_interval, not both"
+            )
+        return schedule_interval
+
+    def _positive(self, value: Any, name: str) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise DagDefinitionError(
+                f"DAG {self.dag_id!r}: {name} must be a positive integer, got {value!r}"
+            )
+        return value
+
+    def _tags(self, tags: Iterable[str] | None) -> list[str]:
+        result = list(dict.fromkeys(tags or []))
+        for tag in result:
+            if not isinstance(tag, str) or not tag or len(tag) > MAX_TAG_LENGTH:
+                raise DagDefinitionError(
+                    f"DAG {self.dag_id!r}: tag {tag!r} must be a non-empty string of at most "
+                    f"{MAX_TAG_LENGTH} characters"
+                )
+        return result
+
+    def _check_continuous(self) -> None:
+        if self.schedule_dict["kind"] == "continuous" and self.max_active_runs != 1:
+            raise DagDefinitionError(
+                f"DAG {self.dag_id!r}: schedule '@continuous' needs max_active_runs=1"
+            )
+
+    def validate(self) -> None:
+        """Checks that need the whole DAG, run by ``collect_dags`` once the file is imported."""
+        scheduled = self.schedule_dict["kind"] != "none"
+        if scheduled and self.start_date is None:
+            starts = [t.start_date for t in self.tasks if getattr(t, "start_date", None)]
+            if not starts:
+                raise DagDefinitionError(
+                    f"DAG {self.dag_id!r} has schedule {self.schedule!r} but no start_date"
+                )
+            self.start_date = min(starts)
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise DagDefinitionError(f"DAG {self.dag_id!r}: end_date is before start_date")
+        required = [name for name, param in self.params.items() if not param.has_default]
+        if scheduled and required:
+            raise DagDefinitionError(
+                f"DAG {self.dag_id!r}: scheduled runs cannot supply param(s) "
+                f"{', '.join(map(repr, required))} that have no default"
+            )
+
+    # --- structure -----------------------------------------------------------------------
+
+    def add_task(self, task: DAGNode) -> None:
+        existing = self.task_dict.get(task.task_id)
+        if existing is task:
+            return
+        if existing is not None:
+            raise DuplicateTaskIdFound(
+                f"Task id {task.task_id!r} has already been added to the DAG {self.dag_id!r}"
+            )
+        if task.task_id in self.task_group_dict:
+            raise DuplicateTaskIdFound(
+                f"Task id {task.task_id!r} is already a task group id in DAG {self.dag_id!r}"
+            )
+        task.params = {**self.params, **task.params}
+        task._dag = self
+        task.task_group = task.task_group or self.task_group
+        task.task_group.add(task)
+        self.task_dict[task.task_id] = task
+
+    def add_tasks(self, tasks: Iterable[DAGNode]) -> None:
+        for task in tasks:
+            self.add_task(task)
+
+    def add_task_group(self, group: TaskGroup) -> None:
+        group_id = group.group_id
+        assert group_id is not None
+        if group_id in self.task_group_dict or group_id in self.task_dict:
+            raise DuplicateTaskIdFound(
+                f"Task group id {group_id!r} has already been added to the DAG {self.dag_id!r}"
+            )
+        self.task_group_dict[group_id] = group
+
+    def unique_node_id(self, node_id: str) -> str:
+        """``node_id``, or ``<node_id>__<n>`` with the next free n if it is taken."""
+        if node_id not in self.task_dict and node_id not in self.task_group_dict:
+            return node_id
+        core = re.sub(r"__\d+$", "", node_id)
+        pattern = re.compile(rf"{re.escape(core)}__(\d+)")
+        taken = [
+            int(match.group(1))
+            for existing in [*self.task_dict, *self.task_group_dict]
+            if (match := pattern.fullmatch(existing))
+        ]
+        return f"{core}__{max(taken, default=0) + 1}"
+
+    @property
+    def tasks(self) -> list[DAGNode]:
+        return list(self.task_dict.values())
+
+    @property
+    def task_ids(self) -> list[str]:
+        return list(self.task_dict)
+
+    def has_task(self, task_id: str) -> bool:
+        return task_id in self.task_dict
+
+    def get_task(self, task_id: str) -> DAGNode:
+        try:
+            return self.task_dict[task_id]
+        except KeyError:
+            raise TaskNotFound(f"Task {task_id!r} not found in DAG {self.dag_id!r}") from None
+
+    @property
+    def roots(self) -> list[DAGNode]:
+        return [task for task in self.tasks if not task.upstream_task_ids]
+
+    @property
+    def leaves(self) -> list[DAGNode]:
+        return [task for task in self.tasks if not task.downstream_task_ids]
+
+    def topological_sort(self) -> list[DAGNode]:
+        """Upstream before downstream; among ready tasks, the one defined first goes first."""
+        position = {task_id: i for i, task_id in enumerate(self.task_dict)}
+        pending = {task_id: len(task.upstream_task_ids) for task_id, task in self.task_dict.items()}
+        ready = [position[task_id] for task_id, count in pending.items() if count == 0]
+        tasks = self.tasks
+        ordered: list[DAGNode] = []
+        while ready:
+            task = tasks[heapq.heappop(ready)]
+            ordered.append(task)
+            for child in task.downstream_task_ids:
+                pending[child] -= 1
+                if pending[child] == 0:
+                    heapq.heappush(ready, position[child])
+        if len(ordered) != len(tasks):
+            raise DagCycleError(f"DAG {self.dag_id!r} has a cycle")
+        return ordered
+
+    def param(self, name: str, default: Any = NOTSET) -> DagParam:
+        """A reference to param ``name``, resolved to its run value when templates render."""
+        if default is not NOTSET:
+            self.params.update(to_params({name: default}, f"DAG {self.dag_id!r}"))
+        return DagParam(self, name)
+
+    # --- what other modules read -----------------------------------------------------------
+
+    @property
+    def timezone(self) -> pendulum.Timezone | pendulum.FixedTimezone:
+        """The start_date's zone (cron fields are read in it); else the configured default."""
+        if self.start_date is not None and self.start_date.timezone is not None:
+            return self.start_date.timezone
+        return default_timezone()
+
+    @property
+    def timezone_name(self) -> str:
+        return self.timezone.name
+
+    @property
+    def timetable(self) -> Any:
+        from flowsched.timetables import timetable_from_serialized
+
+        return timetable_from_serialized(self.schedule_dict, self.timezone_name)
+
+    @property
+    def schedule_interval(self) -> Any:
+        return self.schedule
+
+    @property
+    def owner(self) -> str:
+        """The tasks' owners, as Airflow shows them in its DAG list."""
+        owners = dict.fromkeys(getattr(task, "owner", DEFAULT_OWNER) for task in self.tasks)
+        return ", ".join(owners) or self.default_args.get("owner", DEFAULT_OWNER)
+
+    def callbacks(self, kind: str) -> list[Callable]:
+        value = getattr(self, kind)
+        if value is None:
+            return []
+        return list(value) if isinstance(value, list | tuple) else [value]
+
+    @property
+    def folder(self) -> str:
+        return os.path.dirname(self.fileloc)
+
+    def __enter__(self) -> DAG:
+        contexts.push_dag(self)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        contexts.pop_dag()
+
+    def __repr__(self) -> str:
+        return f"<DAG: {self.dag_id}>"
+
+
+def _str_list(value: str | Iterable[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _caller_file() -> str:
+    """The first file on the stack outside flowsched: the DAG file that built this DAG."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith(_PACKAGE_DIR + os.sep):
+            return filename
+        frame = frame.f_back
+    return ""
+
+
+def dag(dag_id: Any = None, /, **dag_kwargs: Any) -> Any:
+    """``@dag`` or ``@dag(schedule=..., ...)`` on a function that defines tasks.
+
+    Calling the function builds the DAG (id: ``dag_id`` or the function's name). Each
+    function argument becomes a DAG param (its default, or the value it is called with)
+    and the function receives a reference that resolves to the run's value.
+    """
+    if callable(dag_id):
+        return _dag_factory(dag_id, {})
+    if dag_id is not None:
+        dag_kwargs["dag_id"] = dag_id
+    return lambda function: _dag_factory(function, dag_kwargs)
+
+
+def _dag_factory(function: Callable[..., Any], dag_kwargs: dict[str, Any]) -> Callable[..., DAG]:
+    signature = inspect.signature(function)
+
+    @functools.wraps(function)
+    def factory(*args: Any, **kwargs: Any) -> DAG:
+        kwargs_ = dict(dag_kwargs)
+        dag_id = kwargs_.pop("dag_id", function.__name__)
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"@dag {dag_id!r}: {err}") from None
+        bound.apply_defaults()
+        with DAG(dag_id, **kwargs_) as dag_obj:
+            if dag_obj.doc_md is None and function.__doc__:
+                dag_obj.doc_md = inspect.cleandoc(function.__doc__)
+            references = {
+                name: dag_obj.param(name, value) for name, value in bound.arguments.items()
+            }
+            function(**references)
+        return dag_obj
+
+    return factory
+
+
+def reset_registry() -> None:
+    """Forget registered DAGs; the parser calls this before importing a file."""
+    _registry.clear()
+
+
+def collect_dags(module: ModuleType) -> list[DAG]:
+    """The DAGs a just-imported DAG file defined: those registered during the import and
+    those among its globals, each once, checked as a whole and located at the file."""
+    candidates = [*_registry, *(v for v in vars(module).values() if isinstance(v, DAG))]
+    dags = list({id(d): d for d in candidates}.values())
+    by_id: dict[str, DAG] = {}
+    for found in dags:
+        if found.dag_id in by_id:
+            raise DuplicateDagIdFound(
+                f"DAG id {found.dag_id!r} is defined more than once in {module.__file__}"
+            )
+        by_id[found.dag_id] = found
+        found.fileloc = os.path.abspath(module.__file__) if module.__file__ else found.fileloc
+        found.validate()
+    return dags

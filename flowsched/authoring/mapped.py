@@ -1,0 +1,179 @@
+"""Dynamic task mapping: ``Op.partial(...).expand(arg=[...])`` and ``@task`` ``.expand``.
+
+A MappedOperator is one node of the DAG; the scheduler makes one task instance per
+element of the product of its expanded inputs, and the runner turns one map index into a
+concrete operator with ``unmap``. The order of that product is fixed here, in
+``expansion_at``, for both of them: argument names sorted, the last one varying fastest.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from flowsched.authoring import contexts
+from flowsched.authoring.default_args import accepted_args, apply_default_args
+from flowsched.authoring.node import DAGNode
+from flowsched.authoring.xcom_arg import XComArg, iter_xcom_args
+
+if TYPE_CHECKING:
+    from flowsched.authoring.baseoperator import BaseOperator
+
+
+def expansion_at(inputs: Mapping[str, Sequence[Any]], map_index: int) -> dict[str, Any]:
+    """The expanded arguments of ``map_index``, given each mapped argument's full list."""
+    names = sorted(inputs)
+    combos = itertools.islice(itertools.product(*(inputs[n] for n in names)), map_index, None)
+    try:
+        return dict(zip(names, next(combos), strict=True))
+    except StopIteration:
+        raise IndexError(
+            f"map_index {map_index} is out of range ({map_length(inputs)} task instances)"
+        ) from None
+
+
+def map_length(inputs: Mapping[str, Sequence[Any]]) -> int:
+    return math.prod(len(values) for values in inputs.values())
+
+
+class OperatorPartial:
+    """The fixed arguments of a mapped classic operator, waiting for ``.expand(...)``."""
+
+    def __init__(self, operator_class: type[BaseOperator], kwargs: dict[str, Any]) -> None:
+        if "task_id" not in kwargs:
+            raise TypeError(f"{operator_class.__name__}.partial() needs a task_id")
+        _refuse_unknown(operator_class, kwargs, kwargs["task_id"], "partial")
+        self.operator_class = operator_class
+        self.dag = kwargs.pop("dag", None) or contexts.current_dag()
+        self.task_group = kwargs.pop("task_group", None) or contexts.current_group()
+        self.kwargs = apply_default_args(
+            operator_class, {**kwargs, "dag": self.dag, "task_group": self.task_group}
+        )
+        self.kwargs.pop("dag")
+        self.kwargs.pop("task_group")
+
+    def expand(self, **mapped: Any) -> MappedOperator:
+        task_id = self.kwargs["task_id"]
+        _refuse_unknown(self.operator_class, mapped, task_id, "expand")
+        structural = sorted(set(mapped) & accepted_args(_base_operator_class()))
+        if structural:
+            raise TypeError(
+                f"{self.operator_class.__name__}(task_id={task_id!r}): cannot expand() over "
+                f"{', '.join(map(repr, structural))}; set task arguments with partial()"
+            )
+        return MappedOperator(
+            operator_class=self.operator_class,
+            partial_kwargs=self.kwargs,
+            expand_input=mapped,
+            expand_into=None,
+            dag=self.dag,
+            task_group=self.task_group,
+        )
+
+
+class MappedOperator(DAGNode):
+    """One DAG node standing for N task instances; reads like its operator class.
+
+    Task arguments (retries, pool, trigger_rule, template_fields, sensor settings...) are
+    read from a prototype: the operator built with the first element of each literal
+    input, so that they are checked when the DAG is defined, as for any task.
+    """
+
+    is_mapped = True
+
+    def __init__(
+        self,
+        *,
+        operator_class: type[BaseOperator],
+        partial_kwargs: dict[str, Any],
+        expand_input: dict[str, Any],
+        expand_into: str | None,
+        dag: Any,
+        task_group: Any,
+    ) -> None:
+        self._init_node(partial_kwargs["task_id"], dag, task_group)
+        self.operator_class = operator_class
+        self.partial_kwargs = partial_kwargs
+        self.expand_input = _checked_inputs(expand_input, operator_class, self.task_id)
+        self.expand_into = expand_into
+        self._prototype = self._build(_placeholders(self.expand_input))
+        self.params = dict(self._prototype.params)
+        self._attach()
+        for value in [*self.expand_input.values(), *self._templated_partial_values()]:
+            for arg in iter_xcom_args(value):
+                self.set_upstream(arg.operator)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._prototype, name)
+
+    @property
+    def operator_name(self) -> str:
+        return self._prototype.operator_name
+
+    @property
+    def literal_inputs(self) -> dict[str, list[Any]]:
+        return {k: list(v) for k, v in self.expand_input.items() if not isinstance(v, XComArg)}
+
+    @property
+    def xcom_inputs(self) -> dict[str, XComArg]:
+        return {k: v for k, v in self.expand_input.items() if isinstance(v, XComArg)}
+
+    def _templated_partial_values(self) -> list[Any]:
+        fields = self._prototype.template_fields
+        return [value for name, value in self.partial_kwargs.items() if name in fields]
+
+    def unmap(self, expanded: Mapping[str, Any]) -> BaseOperator:
+        """The concrete operator of one map index, given its (resolved) expanded values."""
+        operator = self._build(expanded)
+        operator._dag = self.dag
+        operator.task_group = self.task_group
+        operator.upstream_task_ids = set(self.upstream_task_ids)
+        operator.downstream_task_ids = set(self.downstream_task_ids)
+        operator.params = dict(self.params)
+        return operator
+
+    def _build(self, expanded: Mapping[str, Any]) -> BaseOperator:
+        kwargs = {**self.partial_kwargs, "task_id": self.task_id}
+        if self.expand_into is None:
+            kwargs.update(expanded)
+        else:
+            kwargs[self.expand_into] = {**kwargs.get(self.expand_into, {}), **expanded}
+        with contexts.detached():
+            return self.operator_class(**kwargs)
+
+
+def _base_operator_class() -> type:
+    from flowsched.authoring.baseoperator import BaseOperator
+
+    return BaseOperator
+
+
+def _refuse_unknown(
+    operator_class: type, kwargs: Mapping[str, Any], task_id: str, method: str
+) -> None:
+    unknown = sorted(set(kwargs) - accepted_args(operator_class) - {"dag", "task_group"})
+    if unknown:
+        raise TypeError(
+            f"{operator_class.__name__}(task_id={task_id!r}).{method}() got unexpected "
+            f"keyword argument(s) {', '.join(map(repr, unknown))}"
+        )
+
+
+def _checked_inputs(inputs: dict[str, Any], operator_class: type, task_id: str) -> dict:
+    if not inputs:
+        raise TypeError(f"{operator_class.__name__}(task_id={task_id!r}).expand() needs arguments")
+    for name, value in inputs.items():
+        if not isinstance(value, XComArg | list | tuple):
+            raise TypeError(
+                f"Task {task_id!r}: expand() argument {name!r} must be a list or the output "
+                f"of another task, not {type(value).__name__}"
+            )
+    return {k: v if isinstance(v, XComArg) else list(v) for k, v in inputs.items()}
+
+
+def _placeholders(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v[0] if isinstance(v, list) and v else None for k, v in inputs.items()}

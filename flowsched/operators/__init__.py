@@ -1,0 +1,1 @@
+"""Airflow-named operators: bash, python (incl. branching and short-circuit), empty."""

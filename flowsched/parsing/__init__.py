@@ -1,0 +1,1 @@
+"""Reading DAG files: discovery, isolated import, serialization, storage."""

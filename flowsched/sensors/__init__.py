@@ -1,0 +1,1 @@
+"""Sensors: tasks that wait for a condition (a file, a Python check)."""
