@@ -22,6 +22,7 @@ maps before the target instant and walk matches forward until one maps past it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from typing import NamedTuple
@@ -87,7 +88,8 @@ class CronTimes:
 
     def __init__(self, expr: str, zone: tzinfo) -> None:
         self.fields = cron_fields(expr)
-        self.every_hour = croniter(self.fields).expanded[1] == ["*"]
+        self._parsed = croniter(self.fields, datetime(2000, 1, 1))
+        self.every_hour = self._parsed.expanded[1] == ["*"]
         self.clock = WallClock(zone)
         self._check_it_ever_fires(expr)
 
@@ -110,32 +112,39 @@ class CronTimes:
         return self.prev_before(instant + _TINY)
 
     def _next_first_occurrence(self, instant: datetime) -> Fire:
-        matches = croniter(self.fields, self._reading_before(instant, _earliest))
+        matches = self._matches_from(self._reading_before(instant, _earliest))
         while True:
             reading = self.clock.resolve(matches.get_next(datetime))
             if reading.earliest > instant:
                 return self._fire(reading)
 
     def _prev_first_occurrence(self, instant: datetime) -> Fire:
-        matches = croniter(self.fields, self._reading_after(instant, _earliest))
+        matches = self._matches_from(self._reading_after(instant, _earliest))
         while True:
             reading = self.clock.resolve(matches.get_prev(datetime))
             if reading.earliest < instant:
                 return self._fire(reading)
 
     def _next_real(self, instant: datetime, pick: _Pick) -> Fire:
-        matches = croniter(self.fields, self._reading_before(instant, pick))
+        matches = self._matches_from(self._reading_before(instant, pick))
         while True:
             reading = self.clock.resolve(matches.get_next(datetime))
             if reading.exists and pick(reading) > instant:
                 return Fire(pick(reading), moved_by_dst=False)
 
     def _prev_real(self, instant: datetime, pick: _Pick) -> Fire:
-        matches = croniter(self.fields, self._reading_after(instant, pick))
+        matches = self._matches_from(self._reading_after(instant, pick))
         while True:
             reading = self.clock.resolve(matches.get_prev(datetime))
             if reading.exists and pick(reading) < instant:
                 return Fire(pick(reading), moved_by_dst=False)
+
+    def _matches_from(self, wall: datetime) -> croniter:
+        """A croniter positioned at a reading; copying the parsed one skips re-parsing the
+        expression (most of croniter's cost) and keeps searches independent of each other."""
+        matches = copy.copy(self._parsed)
+        matches.set_current(wall, force=True)
+        return matches
 
     def _fire(self, reading: Reading) -> Fire:
         if reading.exists:
@@ -144,16 +153,17 @@ class CronTimes:
         return Fire(reading.earliest, moved_by_dst=not lands_on_a_match)
 
     def _reading_before(self, instant: datetime, pick: _Pick) -> datetime:
-        """A reading that maps at or before the instant, so no later-mapping match precedes
-        it. The instant's own reading does, except in the second pass of an overlap (for
-        first occurrences) or the first pass (for last ones): step back by the excess."""
+        """A reading that maps at or before the instant, so no match before it maps after
+        the instant. The instant's own reading does, except when walking last occurrences
+        from the first pass of an overlap: then step back by the excess until it does."""
         wall = self.clock.reading(instant)
         while (mapped := pick(self.clock.resolve(wall))) > instant:
             wall -= mapped - instant
         return wall
 
     def _reading_after(self, instant: datetime, pick: _Pick) -> datetime:
-        """Mirror of _reading_before, for searching backwards."""
+        """Mirror of _reading_before, for searching backwards (the exception here is
+        walking first occurrences from the second pass of an overlap)."""
         wall = self.clock.reading(instant)
         while (mapped := pick(self.clock.resolve(wall))) < instant:
             wall += instant - mapped
@@ -163,6 +173,6 @@ class CronTimes:
         """`0 0 30 2 *` is valid syntax but never fires; say so at parse time, not in the
         scheduler loop."""
         try:
-            croniter(self.fields, datetime(2000, 1, 1)).get_next(datetime)
+            self._matches_from(datetime(2000, 1, 1)).get_next(datetime)
         except CroniterBadDateError as error:
             raise ValueError(f"Cron expression {expr!r} never fires") from error
