@@ -34,7 +34,11 @@ with DAG(
 ):
     extract = BashOperator(
         task_id="extract",
-        bash_command="echo 'extracting events for {{ data_interval_start }}'; echo $(( 10#{{ ts_nodash[-6:-4] }} * 37 % 100 ))",
+        # Prints a log line, then the hour's event volume (the last line becomes the XCom).
+        bash_command=(
+            "echo 'extracting events for {{ data_interval_start }}'; "
+            "echo $(( 10#{{ ts_nodash[-6:-4] }} * 37 % 100 ))"
+        ),
     )
 
     @task.branch

@@ -30,8 +30,9 @@ with DAG(
 ):
     wait_for_model = FileSensor(
         task_id="wait_for_model",
-        filepath=str(Path(Variable.get("model_store", default_var=str(DEFAULT_STORE)))
-                     / "latest.json"),
+        filepath=str(
+            Path(Variable.get("model_store", default_var=str(DEFAULT_STORE))) / "latest.json"
+        ),
         poke_interval=30,
         timeout=6 * 60 * 60,
         mode="reschedule",
@@ -52,6 +53,8 @@ with DAG(
 
     @task
     def report(summary: dict) -> None:
-        print(f"scored {summary['count']} records with {summary['model']}: mean {summary['mean']:.2f}")
+        print(
+            f"scored {summary['count']} records with {summary['model']}: mean {summary['mean']:.2f}"
+        )
 
     wait_for_model >> report(score(load_batch()))
