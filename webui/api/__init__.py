@@ -1,0 +1,1 @@
+"""The JSON REST API, versioned by URL prefix."""

@@ -1,0 +1,64 @@
+"""The /api/v1 blueprint and what its endpoints share: JSON bodies, paging, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Blueprint, abort, request
+
+from webui.actions import ActionError
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+T = TypeVar("T")
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object. Demanding the JSON content type also means a form on
+    another site cannot post here: browsers send JSON cross-site only after a preflight.
+    """
+    if not request.is_json:
+        abort(415, "send a JSON body with Content-Type: application/json")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, "the body must be a JSON object")
+    return body
+
+
+def paging() -> tuple[int, int]:
+    """``limit`` (1..1000, default 100) and ``offset`` (>= 0) from the query string."""
+    limit = _int_arg("limit", DEFAULT_LIMIT)
+    offset = _int_arg("offset", 0)
+    if not 1 <= limit <= MAX_LIMIT:
+        abort(400, f"limit must be from 1 to {MAX_LIMIT}")
+    if offset < 0:
+        abort(400, "offset must be 0 or more")
+    return limit, offset
+
+
+def _int_arg(name: str, default: int) -> int:
+    value = request.args.get(name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        abort(400, f"{name} must be an integer, not {value!r}")
+
+
+def bool_field(body: dict[str, Any], name: str, default: bool = False) -> bool:
+    value = body.get(name, default)
+    if not isinstance(value, bool):
+        abort(400, f"{name} must be true or false")
+    return value
+
+
+def run_action(action: Callable[[], T]) -> T:
+    """An action's ActionError becomes a JSON error with its status and message."""
+    try:
+        return action()
+    except ActionError as exc:
+        abort(exc.status, str(exc))
