@@ -1,5 +1,452 @@
-"""``flowsched dags`` commands about runs: trigger, list-runs, state, test, backfill, delete."""
+"""``flowsched dags`` commands about runs: trigger, list-runs, state, test, backfill, delete.
+
+Commands that create or change runs nudge a running scheduler (``scheduling.wakeup``), so
+a triggered run starts within milliseconds instead of at the scheduler's next poll.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 import click
+import pendulum
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
-RUN_COMMANDS: list[click.Command] = []
+from flowsched.cli.dags import cli_user, get_dag_model, get_serialized_dag, no_such_dag, scan
+from flowsched.cli.errors import fail
+from flowsched.cli.output import output_option, render
+from flowsched.db import session_scope
+from flowsched.exceptions import ParamValidationError
+from flowsched.models import (
+    AuditLog,
+    DagFile,
+    DagModel,
+    DagRun,
+    SerializedDagModel,
+    TaskInstance,
+    TaskInstanceHistory,
+    XCom,
+    utcnow,
+)
+from flowsched.models.states import FINISHED_RUN_STATES, DagRunState
+from flowsched.parsing.serialize import SerializedDAG
+from flowsched.scheduling import runs
+from flowsched.scheduling.wakeup import nudge_scheduler
+from flowsched.timetables import DataInterval
+
+RUN_COLUMNS = [
+    "dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date", "duration",
+]  # fmt: skip
+MAX_BACKFILL_RUNS = 10_000
+
+
+def parse_date(value: str, zone: str, what: str) -> datetime:
+    """An ISO date or date-time; without an offset it is read in the DAG's time zone."""
+    parsed = _parse_datetime(value, zone)
+    if parsed is None:
+        fail(f"{what} {value!r} is not a date (use e.g. 2024-01-31 or 2024-01-31T07:00)")
+    return parsed
+
+
+def _parse_datetime(value: str, zone: str) -> datetime | None:
+    try:
+        parsed = pendulum.parse(value, tz=zone, strict=False)
+    except ValueError:  # pendulum's ParserError included
+        return None
+    if not isinstance(parsed, datetime):
+        return None
+    return pendulum.instance(parsed).in_timezone("UTC")
+
+
+def parse_conf(text: str | None, dag: SerializedDAG) -> dict[str, Any]:
+    """The --conf JSON object, checked against the DAG's params."""
+    if text is None:
+        conf: Any = {}
+    else:
+        try:
+            conf = json.loads(text)
+        except json.JSONDecodeError as exc:
+            fail(f"--conf is not valid JSON: {exc}")
+        if not isinstance(conf, dict):
+            fail(f"--conf must be a JSON object, not {type(conf).__name__}")
+    try:
+        dag.resolve_params(conf)
+    except ParamValidationError as exc:
+        fail(f"--conf does not fit the params of DAG {dag.dag_id!r}: {exc}")
+    return conf
+
+
+def find_run(session: Session, dag_id: str, run_id: str) -> DagRun:
+    """A run by id (or by logical date, as Airflow's ``dags state`` takes one)."""
+    run = runs.run_exists(session, dag_id, run_id=run_id)
+    when = _parse_datetime(run_id, "UTC") if run is None else None
+    if when is not None:
+        run = runs.run_exists(session, dag_id, logical_date=when)
+    if run is None:
+        fail(f"DAG {dag_id!r} has no run {run_id!r} (see `flowsched dags list-runs {dag_id}`)")
+    return run
+
+
+# --- trigger ---------------------------------------------------------------------------------
+
+
+@click.command("trigger")
+@click.argument("dag_id")
+@click.option("--conf", "-c", "conf_text", help="JSON object for the run, e.g. '{\"x\": 1}'.")
+@click.option("--logical-date", "-e", help="Logical date [default: now]; no offset: DAG zone.")
+@click.option("--run-id", "-r", help="Run id [default: manual__<logical date>].")
+def trigger(
+    dag_id: str, conf_text: str | None, logical_date: str | None, run_id: str | None
+) -> None:
+    """Queue a manual run; the scheduler starts it (when the DAG is not paused)."""
+    scan()
+    with session_scope() as session:
+        model = get_dag_model(session, dag_id)
+        dag = get_serialized_dag(session, dag_id)
+        conf = parse_conf(conf_text, dag)
+        when = (
+            parse_date(logical_date, dag.timezone, "--logical-date") if logical_date else utcnow()
+        )
+        run = _manual_run(session, dag, when, conf, run_id)
+        session.add(
+            AuditLog(
+                user=cli_user(),
+                event="trigger",
+                dag_id=dag_id,
+                run_id=run.run_id,
+                extra=json.dumps({"conf": conf}),
+            )
+        )
+        paused = model.is_paused
+    nudge_scheduler()
+    click.echo(
+        f"Queued run {run.run_id} of {dag_id} (logical date {run.logical_date.isoformat()})."
+    )
+    if paused:
+        click.echo(f"DAG {dag_id!r} is paused: the run starts once it is unpaused.", err=True)
+
+
+def _manual_run(
+    session: Session,
+    dag: SerializedDAG,
+    when: datetime,
+    conf: dict[str, Any],
+    run_id: str | None,
+    run_type: str = runs.MANUAL,
+) -> DagRun:
+    run_id = run_id or runs.run_id_for(run_type, when)
+    if not 0 < len(run_id) <= 250:
+        fail("--run-id must have 1 to 250 characters")
+    clash = runs.run_exists(session, dag.dag_id, run_id=run_id) or runs.run_exists(
+        session, dag.dag_id, logical_date=when
+    )
+    if clash is not None:
+        fail(
+            f"DAG {dag.dag_id!r} already has a run {clash.run_id!r} at "
+            f"{clash.logical_date.isoformat()}; choose another --logical-date or --run-id"
+        )
+    interval = dag.timetable.infer_manual_data_interval(when)
+    run = runs.new_run(
+        dag.dag_id,
+        run_type,
+        interval,
+        logical_date=when,
+        run_after=utcnow(),
+        conf=conf,
+        run_id=run_id,
+        triggered_by=cli_user(),
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+# --- list-runs / state -----------------------------------------------------------------------
+
+
+@click.command("list-runs")
+@click.argument("dag_id")
+@click.option(
+    "--state", type=click.Choice([s.value for s in DagRunState]), help="Only runs in this state."
+)
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@output_option
+def list_runs(dag_id: str, state: str | None, limit: int, output: str) -> None:
+    """The DAG's runs, newest logical date first."""
+    with session_scope(readonly=True) as session:
+        if session.get(DagModel, dag_id) is None:
+            fail(no_such_dag(dag_id))
+        query = select(DagRun).where(DagRun.dag_id == dag_id)
+        if state:
+            query = query.where(DagRun.state == state)
+        found = session.scalars(query.order_by(DagRun.logical_date.desc()).limit(limit)).all()
+        rows = [{column: getattr(run, column) for column in RUN_COLUMNS} for run in found]
+    render(rows, RUN_COLUMNS, output)
+
+
+@click.command("state")
+@click.argument("dag_id")
+@click.argument("run_id")
+def run_state(dag_id: str, run_id: str) -> None:
+    """Print the state of one run (RUN_ID, or its logical date)."""
+    with session_scope(readonly=True) as session:
+        if session.get(DagModel, dag_id) is None:
+            fail(no_such_dag(dag_id))
+        click.echo(find_run(session, dag_id, run_id).state)
+
+
+# --- test ------------------------------------------------------------------------------------
+
+
+@click.command("test")
+@click.argument("dag_id")
+@click.argument("logical_date", required=False)
+@click.option("--conf", "-c", "conf_text", help="JSON object for the run.")
+def test(dag_id: str, logical_date: str | None, conf_text: str | None) -> None:
+    """Run one whole DAG run here, task by task, without a scheduler; exit 1 if it fails.
+
+    Tries run one at a time (SequentialExecutor), each in a child process, with the same
+    readiness rules as the scheduler. A previous test run at the same date is replaced.
+    """
+    from flowsched.executors.sequential import SequentialExecutor
+    from flowsched.scheduling.inline import run_to_end
+
+    scan()
+    with session_scope() as session:
+        dag = get_serialized_dag(session, dag_id)
+        when = parse_date(logical_date, dag.timezone, "LOGICAL_DATE") if logical_date else utcnow()
+        _replace_test_run(session, dag_id, when)
+        run = _manual_run(session, dag, when, parse_conf(conf_text, dag), None, runs.TEST)
+        runs.start_run(session, dag, run, utcnow())
+        key = (dag_id, run.run_id)
+    click.echo(f"Testing {dag_id}, run {key[1]}")
+    progress = _Progress(key)
+    state = run_to_end(key, SequentialExecutor(), on_pass=progress.show)
+    rows = progress.final_rows()
+    click.echo()
+    render(rows, ["task_id", "map_index", "state", "try_number", "duration"], "table")
+    click.echo(f"Run {key[1]}: {state}")
+    if state != DagRunState.SUCCESS:
+        raise SystemExit(1)
+
+
+def _replace_test_run(session: Session, dag_id: str, when: datetime) -> None:
+    existing = runs.run_exists(session, dag_id, logical_date=when)
+    if existing is not None and existing.run_type == runs.TEST:
+        delete_runs(session, dag_id, [existing.run_id])
+
+
+class _Progress:
+    """Prints each task instance's new state as passes go by."""
+
+    def __init__(self, key: tuple[str, str]) -> None:
+        self.key = key
+        self.seen: dict[tuple[str, int], str | None] = {}
+
+    def _rows(self) -> Sequence[Any]:
+        columns = ("task_id", "map_index", "state", "try_number", "duration", "start_date")
+        with session_scope(readonly=True) as session:
+            return session.execute(
+                select(*(getattr(TaskInstance, column) for column in columns))
+                .where(TaskInstance.dag_id == self.key[0], TaskInstance.run_id == self.key[1])
+                .order_by(
+                    TaskInstance.start_date.is_(None),
+                    TaskInstance.start_date,
+                    TaskInstance.task_id,
+                    TaskInstance.map_index,
+                )
+            ).all()
+
+    def show(self) -> None:
+        for ti in self._rows():
+            ti_key = (ti.task_id, ti.map_index)
+            if ti.state is None or self.seen.get(ti_key) == ti.state:
+                continue
+            self.seen[ti_key] = ti.state
+            index = f"[{ti.map_index}]" if ti.map_index >= 0 else ""
+            took = f" in {ti.duration:.2f} s" if ti.duration else ""
+            click.echo(f"  {time.strftime('%H:%M:%S')}  {ti.task_id}{index}: {ti.state}{took}")
+
+    def final_rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "task_id": ti.task_id,
+                "map_index": ti.map_index if ti.map_index >= 0 else "",
+                "state": ti.state or "none",
+                "try_number": ti.try_number,
+                "duration": f"{ti.duration:.2f} s" if ti.duration is not None else "",
+            }
+            for ti in self._rows()
+        ]
+
+
+# --- backfill --------------------------------------------------------------------------------
+
+
+@click.command("backfill")
+@click.argument("dag_id")
+@click.option("-s", "--start-date", "start", required=True, help="First logical date (inclusive).")
+@click.option("-e", "--end-date", "end", required=True, help="Last logical date (inclusive).")
+@click.option("--dry-run", is_flag=True, help="Only list the runs that would be created.")
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    show_default=True,
+    help="Wait for the runs to finish (when a scheduler is running).",
+)
+@output_option
+def backfill(dag_id: str, start: str, end: str, dry_run: bool, wait: bool, output: str) -> None:
+    """Create runs for every schedule interval between START and END, for the scheduler.
+
+    Runs that already exist are left alone; backfill runs start even if the DAG is
+    paused, within its max_active_runs. Exit status 1 if a waited-for run failed.
+    """
+    scan()
+    with session_scope() as session:
+        dag = get_serialized_dag(session, dag_id)
+        first = parse_date(start, dag.timezone, "--start-date")
+        last = parse_date(end, dag.timezone, "--end-date")
+        if last < first:
+            fail("--end-date is before --start-date")
+        planned = _backfill_plan(session, dag, first, last)
+        if not dry_run:
+            created = [
+                _backfill_run(session, dag, interval) for interval, exists in planned if not exists
+            ]
+    rows = [
+        {"logical_date": interval.start, "data_interval_end": interval.end,
+         "run_id": runs.run_id_for(runs.BACKFILL, interval.start),
+         "action": "exists, left alone" if exists else ("would create" if dry_run else "created")}
+        for interval, exists in planned
+    ]  # fmt: skip
+    render(rows, ["logical_date", "data_interval_end", "run_id", "action"], output)
+    if dry_run or not created:
+        return
+    nudge_scheduler()
+    if wait:
+        _wait_for(dag_id, created)
+
+
+def _backfill_plan(
+    session: Session, dag: SerializedDAG, first: datetime, last: datetime
+) -> list[tuple[DataInterval, bool]]:
+    """Each interval whose logical date is in [first, last], and whether its run exists."""
+    if not dag.timetable.periodic and dag.timetable.kind != "once":
+        fail(f"DAG {dag.dag_id!r} has schedule {dag.timetable.summary}: nothing to backfill")
+    plan: list[DataInterval] = []
+    info = None
+    while len(plan) <= MAX_BACKFILL_RUNS:
+        info = dag.timetable.next_dagrun_info(
+            last_automated_data_interval=info.data_interval if info else None,
+            start_date=first,
+            end_date=last,
+            catchup=True,
+            now=utcnow(),
+        )
+        if info is None:
+            break
+        plan.append(info.data_interval)
+    if len(plan) > MAX_BACKFILL_RUNS:
+        fail(f"that is more than {MAX_BACKFILL_RUNS} runs; backfill a shorter range at a time")
+    existing = set(
+        session.scalars(
+            select(DagRun.logical_date).where(
+                DagRun.dag_id == dag.dag_id, DagRun.logical_date.between(first, last)
+            )
+        )
+    )
+    return [(interval, interval.start in existing) for interval in plan]
+
+
+def _backfill_run(session: Session, dag: SerializedDAG, interval: DataInterval) -> str:
+    run = runs.new_run(
+        dag.dag_id, runs.BACKFILL, interval, run_after=utcnow(), triggered_by=cli_user()
+    )
+    session.add(run)
+    session.add(AuditLog(user=cli_user(), event="backfill", dag_id=dag.dag_id, run_id=run.run_id))
+    return run.run_id
+
+
+def _wait_for(dag_id: str, run_ids: list[str]) -> None:
+    """Follow the runs until they end (if a scheduler is there to run them)."""
+    from flowsched.scheduling.jobs import live_scheduler_count
+
+    with session_scope(readonly=True) as session:
+        if live_scheduler_count(session) == 0:
+            click.echo(
+                "No scheduler is running: the runs start when one does (`flowsched scheduler`).",
+                err=True,
+            )
+            return
+    from rich.progress import Progress
+
+    with Progress(transient=False) as bar:
+        task = bar.add_task(f"backfill {dag_id}", total=len(run_ids))
+        while True:
+            states = _run_states(dag_id, run_ids)
+            done = sum(1 for state in states.values() if state in FINISHED_RUN_STATES)
+            bar.update(task, completed=done)
+            if done == len(run_ids):
+                break
+            time.sleep(0.5)
+    failed = sorted(run_id for run_id, state in states.items() if state == DagRunState.FAILED)
+    if failed:
+        fail(f"{len(failed)} of {len(run_ids)} backfill runs failed: {', '.join(failed[:5])}")
+    click.echo(f"All {len(run_ids)} backfill runs succeeded.")
+
+
+def _run_states(dag_id: str, run_ids: list[str]) -> dict[str, str]:
+    with session_scope(readonly=True) as session:
+        rows = session.execute(
+            select(DagRun.run_id, DagRun.state).where(
+                DagRun.dag_id == dag_id, DagRun.run_id.in_(run_ids)
+            )
+        )
+        return dict(rows.tuples().all())
+
+
+# --- delete ----------------------------------------------------------------------------------
+
+
+@click.command("delete")
+@click.argument("dag_id")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def delete_dag(dag_id: str, yes: bool) -> None:
+    """Delete a DAG's rows: runs, task instances, tries, XComs and its stored structure.
+
+    The DAG file is not touched: while it exists the DAG comes back, with no history, at
+    the next scan (as in Airflow). Remove the file to delete the DAG for good.
+    """
+    with session_scope(readonly=True) as session:
+        model = session.get(DagModel, dag_id)
+        if model is None:
+            fail(no_such_dag(dag_id))
+        fileloc = model.fileloc
+        count = session.scalar(select(func.count()).where(DagRun.dag_id == dag_id))
+    if not yes:  # asked outside any write transaction: the scheduler must not wait on a person
+        click.confirm(f"Delete DAG {dag_id!r} and its {count} run(s)?", abort=True)
+    with session_scope() as session:
+        delete_runs(session, dag_id, None)
+        for table in (SerializedDagModel, DagModel):
+            session.execute(delete(table).where(table.dag_id == dag_id))
+        # forget the file's parse, so the next scan reads it again instead of skipping it
+        session.execute(delete(DagFile).where(DagFile.fileloc == fileloc))
+        session.add(AuditLog(user=cli_user(), event="delete_dag", dag_id=dag_id))
+    click.echo(f"Deleted DAG {dag_id!r} and {count} run(s).")
+
+
+def delete_runs(session: Session, dag_id: str, run_ids: Sequence[str] | None) -> None:
+    """Delete runs (all of the DAG's when ``run_ids`` is None) with everything they hold."""
+    for table in (XCom, TaskInstanceHistory, TaskInstance, DagRun):
+        statement = delete(table).where(table.dag_id == dag_id)
+        if run_ids is not None:
+            statement = statement.where(table.run_id.in_(run_ids))
+        session.execute(statement)
+
+
+RUN_COMMANDS: list[click.Command] = [trigger, list_runs, run_state, test, backfill, delete_dag]

@@ -1,0 +1,1 @@
+"""Executors: where a task try runs (see docs/architecture.md, "Executor contract")."""

@@ -1,0 +1,48 @@
+"""What a Celery worker does with a message: supervise the try as a LocalExecutor worker would.
+
+The try runs through ``runner.worker.run_queued_try``: the DAG file imported once per pool
+process, a forked child per try in its own process group, ``execution_timeout``
+enforced, the failure policy applied when the child dies without recording a state, the
+log written under this machine's ``logging.base_log_folder``. Nothing is returned to
+Celery: the try's state is in the database, where the executor looks for it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flowsched.db import session_scope
+from flowsched.executors.base import ExecutorEvent, TaskKey
+from flowsched.executors.celery_message import read_message
+from flowsched.models import TaskInstance, TaskInstanceState
+from flowsched.runner.worker import run_queued_try
+
+logger = logging.getLogger("flowsched.worker")
+
+EXECUTOR_NAME = "celery"
+
+
+def run_try_message(key: list[Any], fileloc: str, dags_relative: str | None) -> None:
+    """The body of the ``flowsched.run_try`` Celery task."""
+    task_key, path = read_message(key, fileloc, dags_relative)
+    if not _still_queued(task_key):
+        # A copy re-sent after the queued timeout, or a try someone else took: the
+        # runner's guard would refuse it too, but only after an import and a fork.
+        logger.info("%s: not queued for this try any more; message dropped", task_key)
+        return
+    run_queued_try(task_key, path, executor=EXECUTOR_NAME, report=_log_end)
+
+
+def _still_queued(key: TaskKey) -> bool:
+    with session_scope(readonly=True) as session:
+        row = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
+        return (
+            row is not None
+            and row.state == TaskInstanceState.QUEUED
+            and row.try_number == key.try_number
+        )
+
+
+def _log_end(event: ExecutorEvent) -> None:
+    logger.info("%s ended: %s %s", event.key, event.state, event.info)

@@ -1,0 +1,224 @@
+"""Task-try logs: where each try's file lives, how a try writes it, how people read it.
+
+Everything a try prints or logs goes through one ``LogSink`` that masks registered
+secrets line by line. Masking whole lines (never arbitrary chunks) matters: a secret
+split across two ``write`` calls would otherwise slip through unmasked.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from flowsched.config import conf
+from flowsched.runner.masking import mask_secrets
+
+TASK_LOGGER = "flowsched.task"
+
+
+def log_path(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> Path:
+    """``<base_log_folder>/dag_id=<d>/run_id=<r>/task_id=<t>/[map_index=<i>/]attempt=<n>.log``."""
+    folder = Path(conf.get("logging", "base_log_folder"))
+    folder = folder / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+    if map_index >= 0:
+        folder = folder / f"map_index={map_index}"
+    return folder / f"attempt={try_number}.log"
+
+
+def read_from(path: Path, offset: int = 0) -> tuple[str, int]:
+    """The text of ``path`` after byte ``offset``, and the offset to continue from.
+
+    Only whole lines are returned while the file grows, so a reader never shows half a
+    line (or half a UTF-8 character) that the next read would repeat.
+    """
+    try:
+        with path.open("rb") as file:
+            file.seek(offset)
+            data = file.read()
+    except FileNotFoundError:
+        return "", offset
+    end = data.rfind(b"\n") + 1
+    return data[:end].decode("utf-8", errors="replace"), offset + end
+
+
+def follow(path: Path, *, still_running: Callable[[], bool], poll: float = 0.2) -> Iterator[str]:
+    """Chunks of ``path`` as they are written, until ``still_running()`` turns false."""
+    offset = 0
+    while True:
+        running = still_running()  # asked before reading, so the last read gets the end
+        text, offset = read_from(path, offset)
+        if text:
+            yield text
+        if not running:
+            return
+        time.sleep(poll)
+
+
+def _timestamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class _UtcFormatter(logging.Formatter):
+    """Log records stamped like the try's other lines: UTC, ISO 8601, milliseconds."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
+
+
+class LogSink:
+    """One try's log destination, shared by its logger, its stdout/stderr and its fds."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._lock = threading.Lock()
+
+    def write_line(self, line: str) -> None:
+        with self._lock:
+            self._stream.write(mask_secrets(line) + "\n")
+            self._stream.flush()
+
+    def note(self, source: str, text: str) -> None:
+        """Stamped lines from ``source`` (not the task): ``[time] source: text``."""
+        for line in text.rstrip("\n").splitlines():
+            self.write_line(f"[{_timestamp()}] {source}: {line}")
+
+
+class SinkHandler(logging.Handler):
+    """A logging handler writing formatted, masked records to a ``LogSink``."""
+
+    def __init__(self, sink: LogSink) -> None:
+        super().__init__()
+        self.sink = sink
+        self.setFormatter(_UtcFormatter("[%(asctime)s] %(levelname)s %(name)s - %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            for line in self.format(record).splitlines() or [""]:
+                self.sink.write_line(line)
+        except Exception:
+            self.handleError(record)
+
+
+class SinkStream(io.TextIOBase):
+    """A text stream (for ``sys.stdout``/``sys.stderr``) that hands whole lines to a sink."""
+
+    def __init__(self, sink: LogSink, label: str) -> None:
+        self._sink = sink
+        self._label = label
+        self._partial = ""
+        self._lock = threading.Lock()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            *lines, self._partial = (self._partial + text).split("\n")
+        for line in lines:
+            self._sink.write_line(f"[{_timestamp()}] {self._label}: {line}")
+        return len(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            rest, self._partial = self._partial, ""
+        if rest:
+            self._sink.write_line(f"[{_timestamp()}] {self._label}: {rest}")
+
+
+class _FdCapture(threading.Thread):
+    """Sends what is written to fds 1 and 2 (e.g. by a child process) to the sink.
+
+    A task's subprocesses write to the file descriptors, not to ``sys.stdout``; a pipe
+    read by this thread lets their output be masked like everything else.
+    """
+
+    def __init__(self, sink: LogSink) -> None:
+        super().__init__(name="flowsched-log-capture", daemon=True)
+        self._sink = sink
+        self._read_fd, self._write_fd = os.pipe()
+        self._saved = [os.dup(1), os.dup(2)]
+
+    def __enter__(self) -> _FdCapture:
+        for stream in (sys.__stdout__, sys.__stderr__):
+            if stream is not None:
+                stream.flush()
+        os.dup2(self._write_fd, 1)
+        os.dup2(self._write_fd, 2)
+        os.close(self._write_fd)
+        self.start()
+        return self
+
+    def run(self) -> None:
+        with os.fdopen(self._read_fd, "rb") as pipe:
+            for raw in pipe:
+                line = raw.decode("utf-8", errors="replace").rstrip("\n")
+                self._sink.write_line(f"[{_timestamp()}] output: {line}")
+
+    def __exit__(self, *exc_info: object) -> None:
+        # Restoring fds 1 and 2 closes the pipe's last writers we own; the reader then
+        # sees EOF once any grandchild still holding them has exited as well.
+        os.dup2(self._saved[0], 1)
+        os.dup2(self._saved[1], 2)
+        for fd in self._saved:
+            os.close(fd)
+        self.join(timeout=2.0)
+
+
+@contextmanager
+def capture_try_output(sink: LogSink, *, capture_fds: bool) -> Iterator[None]:
+    """Route logging, ``sys.stdout``/``sys.stderr`` (and fds 1, 2) to ``sink`` alone.
+
+    The root logger's own handlers (say, the scheduler's console, inherited through fork)
+    are set aside meanwhile: through the captured fds they would log every line twice.
+    """
+    root = logging.getLogger()
+    old_handlers, old_level = root.handlers[:], root.level
+    old_streams = sys.stdout, sys.stderr
+    stdout, stderr = SinkStream(sink, "stdout"), SinkStream(sink, "stderr")
+    root.handlers = [SinkHandler(sink)]
+    root.setLevel(conf.get("logging", "level"))
+    sys.stdout, sys.stderr = stdout, stderr
+    try:
+        if capture_fds:
+            with _FdCapture(sink):
+                yield
+        else:
+            yield
+    finally:
+        stdout.flush()
+        stderr.flush()
+        sys.stdout, sys.stderr = old_streams
+        root.handlers = old_handlers
+        root.setLevel(old_level)
+
+
+@contextmanager
+def try_log_file(path: Path) -> Iterator[LogSink]:
+    """A sink appending to the try's log file (a rescheduled try continues its file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as file:
+        yield LogSink(file)
+
+
+@contextmanager
+def supervisor_log(path: Path) -> Iterator[LogSink]:
+    """The try's log, for what its supervisor says (and runs) after the try's process
+    died; stderr if the file cannot be written, so that the words are not lost."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        file = path.open("a", encoding="utf-8")
+    except OSError:
+        yield LogSink(sys.stderr)
+        return
+    with file:
+        yield LogSink(file)

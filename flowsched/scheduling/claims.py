@@ -1,0 +1,168 @@
+"""Every query by which the scheduler takes rows to work on, in one place.
+
+With SQLite one scheduler runs, so these are plain SELECTs. For several schedulers on
+PostgreSQL each query locks what it returns with ``FOR UPDATE SKIP LOCKED``, so two
+schedulers never work on the same DAG, run or task instance in the same moment; the locks
+last until the pass commits. SQLAlchemy leaves ``FOR UPDATE`` out on SQLite.
+
+The hot queries are built once, with bound parameters, and reused every pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Row, Select, and_, bindparam, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from flowsched.models import DagModel, DagRun, TaskInstance
+from flowsched.models.states import DagRunState, TaskInstanceState
+
+RunKey = tuple[str, str]  # (dag_id, run_id)
+BACKFILL = "backfill"
+TEST = "test"  # `dags test` runs its run itself; schedulers leave it alone
+
+
+class RunRef(NamedTuple):
+    """What examining a run needs of its row."""
+
+    dag_id: str
+    run_id: str
+    logical_date: datetime
+    start_date: datetime | None
+
+    @classmethod
+    def of(cls, run: DagRun) -> RunRef:
+        return cls(run.dag_id, run.run_id, run.logical_date, run.start_date)
+
+
+def _claim(query: Select[Any], *of: type) -> Select[Any]:
+    return query.with_for_update(of=list(of), skip_locked=True)
+
+
+def _schedulable() -> Any:
+    """Runs of paused DAGs wait, except backfills, which the user asked for explicitly;
+    a `dags test` run belongs to its command."""
+    return and_(
+        or_(DagModel.is_paused.is_(False), DagRun.run_type == BACKFILL), DagRun.run_type != TEST
+    )
+
+
+def due_dags(session: Session, now: datetime, limit: int = 500) -> Sequence[DagModel]:
+    """Unpaused, active DAGs whose next scheduled run may be created now."""
+    query = (
+        select(DagModel)
+        .where(
+            DagModel.is_paused.is_(False),
+            DagModel.is_active.is_(True),
+            DagModel.next_dagrun_create_after <= now,
+        )
+        .order_by(DagModel.next_dagrun_create_after)
+        .limit(limit)
+    )
+    return session.scalars(_claim(query, DagModel)).all()
+
+
+def queued_runs(session: Session, limit: int = 200) -> Sequence[DagRun]:
+    """Runs waiting to start, oldest logical date first."""
+    query = (
+        select(DagRun)
+        .join(DagModel, DagModel.dag_id == DagRun.dag_id)
+        .where(DagRun.state == DagRunState.QUEUED, _schedulable())
+        .order_by(DagRun.logical_date)
+        .limit(limit)
+    )
+    return session.scalars(_claim(query, DagRun)).all()
+
+
+_RUNNING = _claim(
+    select(DagRun.dag_id, DagRun.run_id, DagRun.logical_date, DagRun.start_date)
+    .join(DagModel, DagModel.dag_id == DagRun.dag_id)
+    .where(DagRun.state == DagRunState.RUNNING, _schedulable())
+    .order_by(DagRun.logical_date),
+    DagRun,
+)
+_RUNNING_SOME = _RUNNING.where(
+    tuple_(DagRun.dag_id, DagRun.run_id).in_(bindparam("keys", expanding=True))
+)
+
+
+def running_runs(session: Session, keys: Sequence[RunKey] | None = None) -> list[RunRef]:
+    """Running runs to examine: all of them, or the ones named by ``keys``."""
+    if keys is None:
+        return [RunRef(*row) for row in session.connection().execute(_RUNNING)]
+    if not keys:
+        return []
+    rows = session.connection().execute(_RUNNING_SOME, {"keys": list(keys)})
+    return [RunRef(*row) for row in rows]
+
+
+_SCHEDULED_COLUMNS = (
+    TaskInstance.dag_id,
+    TaskInstance.run_id,
+    TaskInstance.task_id,
+    TaskInstance.map_index,
+    TaskInstance.pool,
+    TaskInstance.pool_slots,
+    TaskInstance.queue,
+)
+_SCHEDULED_BASE = (
+    select(*_SCHEDULED_COLUMNS)
+    .join(
+        DagRun,
+        and_(DagRun.dag_id == TaskInstance.dag_id, DagRun.run_id == TaskInstance.run_id),
+    )
+    .where(TaskInstance.state == TaskInstanceState.SCHEDULED)
+    .order_by(TaskInstance.priority_weight.desc(), DagRun.logical_date, TaskInstance.map_index)
+    .limit(bindparam("limit"))
+)
+_SCHEDULED = _claim(
+    _SCHEDULED_BASE.join(DagModel, DagModel.dag_id == TaskInstance.dag_id).where(
+        DagRun.state == DagRunState.RUNNING, _schedulable()
+    ),
+    TaskInstance,
+)
+_SCHEDULED_IN_RUN = _claim(
+    _SCHEDULED_BASE.where(
+        TaskInstance.dag_id == bindparam("dag_id"), TaskInstance.run_id == bindparam("run_id")
+    ),
+    TaskInstance,
+)
+
+
+def scheduled_tis(session: Session, limit: int, only_run: RunKey | None = None) -> Sequence[Row]:
+    """Task instances waiting for a slot, highest priority first, then oldest run."""
+    if only_run is None:
+        return session.connection().execute(_SCHEDULED, {"limit": limit}).all()
+    params = {"limit": limit, "dag_id": only_run[0], "run_id": only_run[1]}
+    return session.connection().execute(_SCHEDULED_IN_RUN, params).all()
+
+
+def stale_running_tis(session: Session, heartbeat_before: datetime) -> Sequence[TaskInstance]:
+    """Running task instances whose worker stopped beating: zombies."""
+    query = select(TaskInstance).where(
+        TaskInstance.state == TaskInstanceState.RUNNING,
+        or_(
+            TaskInstance.last_heartbeat_at < heartbeat_before,
+            and_(
+                TaskInstance.last_heartbeat_at.is_(None),
+                TaskInstance.start_date < heartbeat_before,
+            ),
+        ),
+    )
+    return session.scalars(_claim(query, TaskInstance)).all()
+
+
+def queued_tis(session: Session) -> Sequence[Row]:
+    """Task instances queued to an executor; at start-up, the tries a dead scheduler had sent."""
+    query = select(
+        TaskInstance.dag_id,
+        TaskInstance.run_id,
+        TaskInstance.task_id,
+        TaskInstance.map_index,
+        TaskInstance.try_number,
+        TaskInstance.queue,
+    ).where(TaskInstance.state == TaskInstanceState.QUEUED)
+    return session.execute(_claim(query, TaskInstance)).all()

@@ -1,0 +1,62 @@
+"""DAG-level ``on_success_callback`` / ``on_failure_callback``, run in a child process.
+
+The scheduler never imports user code, so when a run whose DAG has such a callback ends,
+it starts ``python -m flowsched.scheduling.dag_callbacks DAG_ID RUN_ID STATE REASON`` and
+does not wait for it. The child imports the DAG file, builds the run's context (plus
+``reason``, as in Airflow) and calls the callbacks; a failing callback is logged to the
+scheduler's output and changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+
+from sqlalchemy import select
+
+from flowsched.db import session_scope
+from flowsched.models import DagModel, DagRun
+from flowsched.models.states import DagRunState
+
+log = logging.getLogger(__name__)
+
+
+def start(dag_id: str, run_id: str, state: str, reason: str) -> None:
+    """Start the callbacks of a finished run; finished children are reaped by subprocess."""
+    command = [sys.executable, "-m", __name__, dag_id, run_id, state, reason]
+    try:
+        subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
+    except OSError as exc:
+        log.error("could not start the %s callbacks of %s %s: %s", state, dag_id, run_id, exc)
+
+
+def run(dag_id: str, run_id: str, state: str, reason: str) -> None:
+    from flowsched.authoring.context import make_context
+    from flowsched.runner.callbacks import run_callbacks
+    from flowsched.runner.loader import load_dag
+
+    with session_scope(readonly=True) as session:
+        dag_run = session.scalars(
+            select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+        ).one()
+        session.expunge(dag_run)  # a plain object for the callbacks, after the session ends
+        fileloc = session.scalar(select(DagModel.fileloc).where(DagModel.dag_id == dag_id))
+    dag = load_dag(fileloc, dag_id)
+    context = make_context(
+        dag=dag,
+        task=None,
+        run_id=run_id,
+        logical_date=dag_run.logical_date,
+        data_interval_start=dag_run.data_interval_start,
+        data_interval_end=dag_run.data_interval_end,
+        dag_run=dag_run,
+    )
+    context["reason"] = reason
+    kind = "on_success_callback" if state == DagRunState.SUCCESS else "on_failure_callback"
+    run_callbacks(dag.callbacks(kind), context, kind.removesuffix("_callback"))
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    run(*sys.argv[1:5])

@@ -1,0 +1,139 @@
+"""Queueing scheduled task instances within the limits, best priority first.
+
+Readiness is decided per run; slots are shared by all runs, so they are handed out here,
+across runs, from one query of what is in flight: ``core.parallelism`` (and the
+executor's free slots), pools (``pool_slots`` each; ``default_pool`` holds
+``core.default_pool_slots`` unless a row says otherwise) and each DAG's
+``max_active_tasks``. An instance that does not fit stays ``scheduled`` for a later pass.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from flowsched.executors.base import TaskKey
+from flowsched.models import DEFAULT_POOL, Pool, TaskInstance
+from flowsched.models.states import RUNNING_TI_STATES, TaskInstanceState
+from flowsched.scheduling import claims
+from flowsched.scheduling.bulk import transition_many
+from flowsched.scheduling.claims import RunKey
+from flowsched.scheduling.dagstore import DagStore
+from flowsched.scheduling.settings import SchedulerSettings
+
+log = logging.getLogger(__name__)
+_warned_pools: set[str] = set()
+
+
+class Dispatch(NamedTuple):
+    """A try to hand to the executor once the pass has committed."""
+
+    key: TaskKey
+    fileloc: str
+    queue: str
+
+
+@dataclass
+class Slots:
+    free: int
+    pools: dict[str, int]
+    per_dag: Counter[str] = field(default_factory=Counter)
+
+    def fits(self, pool: str, pool_slots: int, dag_id: str, max_active_tasks: int) -> bool:
+        if pool not in self.pools:
+            if pool not in _warned_pools:
+                log.warning("pool %r does not exist: its tasks wait until it is created", pool)
+                _warned_pools.add(pool)
+            return False
+        return self.pools[pool] >= pool_slots and self.per_dag[dag_id] < max_active_tasks
+
+    def take(self, pool: str, pool_slots: int, dag_id: str) -> None:
+        self.free -= 1
+        self.pools[pool] -= pool_slots
+        self.per_dag[dag_id] += 1
+
+
+_IN_FLIGHT = (
+    select(
+        TaskInstance.dag_id,
+        TaskInstance.pool,
+        func.count(),
+        func.coalesce(func.sum(TaskInstance.pool_slots), 0),
+    )
+    .where(TaskInstance.state.in_(RUNNING_TI_STATES))
+    .group_by(TaskInstance.dag_id, TaskInstance.pool)
+)
+_POOLS = select(Pool.pool, Pool.slots)
+
+
+def open_slots(session: Session, executor_free: int, settings: SchedulerSettings) -> Slots:
+    """What may start now, from one grouped count of the queued and running instances."""
+    connection = session.connection()
+    pools = dict(connection.execute(_POOLS).tuples().all())
+    pools.setdefault(DEFAULT_POOL, settings.default_pool_slots)
+    slots = Slots(free=0, pools=pools)
+    total = 0
+    for dag_id, pool, count, used in connection.execute(_IN_FLIGHT):
+        total += count
+        slots.per_dag[dag_id] += count
+        if pool in slots.pools:
+            slots.pools[pool] -= used
+    slots.free = min(executor_free, settings.parallelism - total)
+    return slots
+
+
+def queue_scheduled(
+    session: Session,
+    store: DagStore,
+    executor_free: int,
+    executor_name: str,
+    now: datetime,
+    settings: SchedulerSettings,
+    only_run: RunKey | None = None,
+) -> list[Dispatch]:
+    """Move the best scheduled instances that fit to ``queued``; the tries to send."""
+    slots = open_slots(session, executor_free, settings)
+    if slots.free <= 0:
+        return []
+    chosen: dict[RunKey, list[tuple[str, int]]] = defaultdict(list)
+    filelocs: dict[str, str] = {}
+    queues: dict[tuple[str, str, str, int], str] = {}
+    for row in claims.scheduled_tis(session, max(4 * slots.free, 64), only_run):
+        if slots.free <= 0:
+            break
+        dag = store.get(session, row.dag_id)
+        if dag is None or not slots.fits(
+            row.pool, row.pool_slots, row.dag_id, dag.max_active_tasks
+        ):
+            continue
+        slots.take(row.pool, row.pool_slots, row.dag_id)
+        filelocs[row.dag_id] = dag.fileloc
+        chosen[(row.dag_id, row.run_id)].append((row.task_id, row.map_index))
+        queues[(row.dag_id, row.run_id, row.task_id, row.map_index)] = row.queue
+    dispatches = []
+    for (dag_id, run_id), keys in chosen.items():
+        won = transition_many(
+            session,
+            dag_id,
+            run_id,
+            keys,
+            expected=[TaskInstanceState.SCHEDULED],
+            new=TaskInstanceState.QUEUED,
+            queued_dttm=now,
+            executor=executor_name,
+        )
+        dispatches += [
+            Dispatch(
+                TaskKey(dag_id, run_id, task_id, map_index, try_number),
+                filelocs[dag_id],
+                queues[(dag_id, run_id, task_id, map_index)],
+            )
+            for task_id, map_index, try_number in won
+        ]
+    return dispatches

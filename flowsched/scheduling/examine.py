@@ -1,0 +1,145 @@
+"""One run, one look: settle what the states allow, expand mapped tasks, schedule what is
+ready, and end the run when nothing can change any more.
+
+Everything is written in the caller's transaction with a handful of statements per run,
+whatever its size: one SELECT of its rows, and one guarded UPDATE per kind of change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from flowsched.models import DagRun, TaskInstance
+from flowsched.models.states import DagRunState
+from flowsched.models.states import TaskInstanceState as TI
+from flowsched.parsing.serialize import SerializedDAG
+from flowsched.scheduling import finishing, mapping
+from flowsched.scheduling.bulk import transition_many
+from flowsched.scheduling.claims import RunRef
+from flowsched.scheduling.readiness import Decision, TIKey, TIRow, decide
+
+
+@dataclass(frozen=True)
+class Examined:
+    next_due: datetime | None  # earliest retry or reschedule time still ahead
+    finished: DagRunState | None  # the state the run ended in during this look
+
+
+def examine(session: Session, dag: SerializedDAG, run: RunRef, now: datetime) -> Examined:
+    rows = load_rows(session, run)
+    if finishing.timed_out(dag, run, now):
+        states = {(row.task_id, row.map_index): row.state for row in rows}
+        ended = finishing.time_out(session, dag, run, states, now)
+        return Examined(None, DagRunState.FAILED if ended else None)
+    past = past_states(session, dag, run)
+    clean = True
+    for _ in range(1 + sum(task.is_mapped for task in dag.tasks)):
+        decision = decide(dag, rows, now, past)
+        clean &= _settle(session, run, decision, now)
+        if not decision.expand:
+            break
+        for task_id in decision.expand:
+            mapping.expand(session, dag, run.run_id, task_id)
+        rows = load_rows(session, run)
+    clean &= _schedule(session, run, decision, now)
+    state = finishing.outcome(dag, decision.states) if clean else None
+    if state is not None and not finishing.finish(
+        session, dag, run, state, now, reason=_reason(state, decision)
+    ):
+        state = None
+    return Examined(decision.next_due, state)
+
+
+_ROWS = select(
+    TaskInstance.task_id,
+    TaskInstance.map_index,
+    TaskInstance.state,
+    TaskInstance.try_number,
+    TaskInstance.next_try_at,
+).where(TaskInstance.dag_id == bindparam("dag_id"), TaskInstance.run_id == bindparam("run_id"))
+
+
+def load_rows(session: Session, run: RunRef) -> list[TIRow]:
+    result = session.connection().execute(_ROWS, {"dag_id": run.dag_id, "run_id": run.run_id})
+    return [TIRow(*row) for row in result]
+
+
+def past_states(
+    session: Session, dag: SerializedDAG, run: RunRef
+) -> dict[TIKey, str | None] | None:
+    """The previous run's states of the depends_on_past tasks (None: no previous run)."""
+    tasks = [task.task_id for task in dag.tasks if task.depends_on_past]
+    if not tasks:
+        return None
+    previous = session.scalar(
+        select(DagRun.run_id)
+        .where(DagRun.dag_id == run.dag_id, DagRun.logical_date < run.logical_date)
+        .order_by(DagRun.logical_date.desc())
+        .limit(1)
+    )
+    if previous is None:
+        return None
+    rows = session.execute(
+        select(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state).where(
+            TaskInstance.dag_id == run.dag_id,
+            TaskInstance.run_id == previous,
+            TaskInstance.task_id.in_(tasks),
+        )
+    )
+    return {(task_id, index): state for task_id, index, state in rows}
+
+
+def _settle(session: Session, run: RunRef, decision: Decision, now: datetime) -> bool:
+    """skipped / upstream_failed as decided; False if any row changed under us."""
+    clean = True
+    for state, keys in decision.settle.items():
+        won = transition_many(
+            session,
+            run.dag_id,
+            run.run_id,
+            keys,
+            expected=[None],
+            new=state,
+            start_date=now,
+            end_date=now,
+            duration=0.0,
+        )
+        clean &= len(won) == len(keys)
+    return clean
+
+
+def _schedule(session: Session, run: RunRef, decision: Decision, now: datetime) -> bool:
+    """Ready instances to ``scheduled``; a new try increments try_number, a resumed
+    (rescheduled) one keeps it."""
+    batches: Sequence[tuple[list[TIKey], list[str | None], bool]] = (
+        (decision.new_try, [None, TI.UP_FOR_RETRY], True),
+        (decision.resume, [TI.UP_FOR_RESCHEDULE], False),
+    )
+    clean = True
+    for keys, expected, increment in batches:
+        won = transition_many(
+            session,
+            run.dag_id,
+            run.run_id,
+            keys,
+            expected=expected,
+            new=TI.SCHEDULED,
+            increment_try=increment,
+            scheduled_dttm=now,
+        )
+        clean &= len(won) == len(keys)
+    return clean
+
+
+def _reason(state: DagRunState, decision: Decision) -> str:
+    if state == DagRunState.SUCCESS:
+        return "every leaf task succeeded or was skipped"
+    failed = sorted({task_id for (task_id, _), s in decision.states.items() if s == TI.FAILED})
+    if failed:
+        return "failed task(s): " + ", ".join(failed[:10]) + (" ..." if len(failed) > 10 else "")
+    return "a leaf task did not succeed"

@@ -1,0 +1,64 @@
+"""The scheduler's Job row: proof of life for the UI's health check and for the CLI.
+
+A heartbeat is an UPDATE of one row, done at most every
+``scheduler.scheduler_heartbeat_interval`` seconds, so a busy loop never pays for it twice.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from flowsched.config import conf
+from flowsched.db import session_scope
+from flowsched.models import Job, utcnow
+
+JOB_TYPE = "scheduler"
+
+
+class SchedulerJob:
+    """Create the row at start, beat while alive, close it with the exit state."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.id: int | None = None
+        self._last_beat = 0.0
+
+    def start(self) -> None:
+        with session_scope() as session:
+            job = Job(job_type=JOB_TYPE, hostname=socket.gethostname(), pid=os.getpid())
+            job.state = "running"
+            session.add(job)
+            session.flush()
+            self.id = job.id
+        self._last_beat = time.monotonic()
+
+    def heartbeat_if_due(self, session: Session) -> None:
+        """Beat inside the caller's transaction (no extra commit) when the interval passed."""
+        if time.monotonic() - self._last_beat < self.interval:
+            return
+        session.execute(update(Job).where(Job.id == self.id).values(latest_heartbeat=utcnow()))
+        self._last_beat = time.monotonic()
+
+    def finish(self, state: str) -> None:
+        with session_scope() as session:
+            session.execute(
+                update(Job).where(Job.id == self.id).values(state=state, end_date=utcnow())
+            )
+
+
+def live_scheduler_count(session: Session) -> int:
+    """Schedulers whose heartbeat is recent (three intervals, to tolerate a slow pass)."""
+    interval = conf.getfloat("scheduler", "scheduler_heartbeat_interval")
+    since = utcnow() - timedelta(seconds=3 * interval + 1)
+    rows = session.scalars(
+        select(Job.id).where(
+            Job.job_type == JOB_TYPE, Job.state == "running", Job.latest_heartbeat >= since
+        )
+    )
+    return len(rows.all())

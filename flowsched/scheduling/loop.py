@@ -1,0 +1,243 @@
+"""The scheduler daemon: passes driven by events, deadlines and nudges.
+
+The loop blocks in ``executor.wait_for_events`` and wakes on the first of: an ended try
+(an *event pass*: only the runs those tries belong to are examined, so a downstream task
+starts in the same pass its upstream ended), a nudge from the CLI or the UI, the next due
+time (a scheduled run, a retry), or ``scheduler.idle_poll_interval`` (a *full pass*:
+create and start runs, find zombies, examine every running run). Each pass is one
+transaction; tries are handed to the executor only after it commits, so an executor
+never runs a try the database does not show as queued.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from flowsched.db import session_scope
+from flowsched.executors.base import BaseExecutor, ExecutorEvent, TaskKey
+from flowsched.models import DagModel, utcnow
+from flowsched.scheduling import claims, dispatch, runs, zombies
+from flowsched.scheduling.claims import RunRef
+from flowsched.scheduling.dagstore import DagStore
+from flowsched.scheduling.examine import examine
+from flowsched.scheduling.jobs import SchedulerJob
+from flowsched.scheduling.settings import SchedulerSettings
+from flowsched.scheduling.wakeup import NudgeListener
+
+log = logging.getLogger(__name__)
+
+NUDGE_POLL = 0.02  # how often a wait looks at the nudge socket between executor waits
+
+
+class StopNow(BaseException):
+    """A second stop signal: stop the running tries instead of waiting for them."""
+
+
+class SchedulerLoop:
+    def __init__(self, executor: BaseExecutor, *, num_runs: int = -1) -> None:
+        self.executor = executor
+        self.num_runs = num_runs
+        self.settings = SchedulerSettings.from_conf()
+        self.store = DagStore()
+        self.job = SchedulerJob(self.settings.heartbeat_interval)
+        self._stop = False
+        self._ending = False
+        self._listener: NudgeListener | None = None
+        self._last_full = -math.inf
+        self._last_parse = -math.inf
+        self._next_retry: datetime | None = None
+        self._next_dagrun: datetime | None = None
+
+    def request_stop(self) -> None:
+        """From a signal handler: finish the pass, let running tries end, stop."""
+        if self._ending:
+            raise StopNow
+        self._stop = True
+
+    def run(self) -> None:
+        self._listener = NudgeListener()
+        self.job.start()
+        state = "failed"
+        try:
+            self.executor.start()
+            self._adopt()
+            self._serve()
+            state = "success"
+        finally:
+            self._shutdown(state)
+
+    def _serve(self) -> None:
+        passes, events, full = 0, [], True
+        while not self._stop:
+            self._guarded_pass(events, full)
+            passes += 1
+            if passes == self.num_runs:
+                return
+            events, full = self._wait()
+
+    # --- waiting ---------------------------------------------------------------------
+
+    def _timeout(self) -> float:
+        timeout = self.settings.idle_poll_interval
+        now = utcnow()
+        for due in (self._next_retry, self._next_dagrun):
+            if due is not None:
+                timeout = min(timeout, (due - now).total_seconds())
+        return max(0.0, timeout)
+
+    def _wait(self) -> tuple[list[ExecutorEvent], bool]:
+        """The events that ended the wait, and whether the next pass must be a full one."""
+        assert self._listener is not None
+        deadline = time.monotonic() + self._timeout()
+        idle_poll = self.settings.idle_poll_interval
+        while True:
+            remaining = deadline - time.monotonic()
+            events = self.executor.wait_for_events(max(0.0, min(remaining, NUDGE_POLL)))
+            nudged = self._listener.drain()
+            if events or nudged:
+                return events, nudged or time.monotonic() - self._last_full >= idle_poll
+            if self._stop or time.monotonic() >= deadline:
+                return [], True
+
+    # --- passes ----------------------------------------------------------------------
+
+    def _guarded_pass(self, events: Sequence[ExecutorEvent], full: bool) -> None:
+        """A pass; a database that is locked or gone for a moment is retried next pass."""
+        try:
+            self._pass(events, full)
+        except OperationalError as exc:
+            log.error("scheduler pass failed, retrying: %s", str(exc.orig or exc).splitlines()[0])
+            time.sleep(self.settings.idle_poll_interval)
+
+    def _pass(self, events: Sequence[ExecutorEvent], full: bool) -> None:
+        if full:
+            self._refresh_dags_if_due()
+        affected = {(event.key.dag_id, event.key.run_id) for event in events}
+        now = utcnow()
+        with session_scope() as session:
+            self.job.heartbeat_if_due(session)
+            if full:
+                self._last_full = time.monotonic()
+                self.store.new_pass()
+                self._housekeeping(session, now)
+            todo = claims.running_runs(session, None if full else sorted(affected))
+            finished = self._examine(session, todo, now, reset_due=full)
+            if finished:
+                self._after_runs_ended(session, finished, now)
+            dispatches = dispatch.queue_scheduled(
+                session,
+                self.store,
+                self.executor.free_slots(),
+                self.executor.name,
+                now,
+                self.settings,
+            )
+        self._send(dispatches)
+
+    def _housekeeping(self, session: Session, now: datetime) -> None:
+        """What only a full pass does: create and start runs, fail zombies."""
+        runs.create_due_runs(session, self.store, now)
+        runs.start_queued_runs(session, self.store, now)
+        zombies.fail_zombies(session, self.store, now, self.settings.zombie_threshold)
+        self._next_dagrun = session.scalar(
+            select(func.min(DagModel.next_dagrun_create_after)).where(
+                DagModel.is_paused.is_(False), DagModel.is_active.is_(True)
+            )
+        )
+
+    def _examine(
+        self, session: Session, todo: Iterable[RunRef], now: datetime, *, reset_due: bool
+    ) -> set[str]:
+        """Examine runs; the DAG ids of runs that ended."""
+        if reset_due:
+            self._next_retry = None
+        finished = set()
+        for run in todo:
+            dag = self.store.get(session, run.dag_id)
+            if dag is None:
+                continue
+            result = examine(session, dag, run, now)
+            if result.next_due is not None:
+                self._next_retry = min(result.next_due, self._next_retry or result.next_due)
+            if result.finished is not None:
+                finished.add(run.dag_id)
+        return finished
+
+    def _after_runs_ended(self, session: Session, dag_ids: set[str], now: datetime) -> None:
+        """A run that ended frees a max_active_runs slot: the next run may be created or
+        started in this same pass."""
+        for dag_id in dag_ids:
+            dag = self.store.get(session, dag_id)
+            if dag is not None:
+                runs.refresh_next_dagrun(session, dag, now)
+        runs.create_due_runs(session, self.store, now)
+        started = runs.start_queued_runs(session, self.store, now)
+        self._examine(session, map(RunRef.of, started), now, reset_due=False)
+
+    def _send(self, dispatches: Iterable[dispatch.Dispatch]) -> None:
+        for item in dispatches:
+            self.executor.queue_task(item.key, item.fileloc, queue=item.queue)
+
+    # --- DAG files -------------------------------------------------------------------
+
+    def _refresh_dags_if_due(self) -> None:
+        """Re-scan the dags folder every dag_dir_list_interval; recompute the next run of
+        every DAG whose structure or schedule changed."""
+        if time.monotonic() - self._last_parse < self.settings.dag_dir_list_interval:
+            return
+        self._last_parse = time.monotonic()
+        from flowsched.parsing.scan import parse_dags_folder
+
+        try:
+            parse_dags_folder()
+        except Exception:
+            log.exception("scanning the dags folder failed; the DAGs parsed before stay")
+        now = utcnow()
+        with session_scope() as session:
+            for dag_id in self.store.changed(session):
+                dag = self.store.get(session, dag_id)
+                if dag is not None:
+                    runs.refresh_next_dagrun(session, dag, now)
+
+    # --- start and stop --------------------------------------------------------------
+
+    def _adopt(self) -> None:
+        """Re-send the tries a previous scheduler queued but that never started.
+
+        The runner's guarded queued -> running step lets exactly one copy of a try run,
+        should the old one still be on its way. Running tries are left alone: their
+        process outlives the scheduler, or their heartbeat stops and they become zombies.
+        """
+        with session_scope(readonly=True) as session:
+            rows = claims.queued_tis(session)
+            filelocs = dict(
+                session.execute(select(DagModel.dag_id, DagModel.fileloc)).tuples().all()
+            )
+        adopted = [
+            dispatch.Dispatch(TaskKey(*row[:5]), filelocs[row.dag_id], row.queue)
+            for row in rows
+            if row.dag_id in filelocs
+        ]
+        if adopted:
+            log.info("re-queueing %d queued tries left by the previous scheduler", len(adopted))
+        self._send(adopted)
+
+    def _shutdown(self, state: str) -> None:
+        self._ending = True
+        try:
+            self.executor.end()
+        except StopNow:
+            log.warning("second stop signal: stopping running tries now")
+            self.executor.terminate()
+        finally:
+            self.job.finish(state)
+            if self._listener is not None:
+                self._listener.close()

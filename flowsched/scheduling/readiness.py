@@ -1,0 +1,120 @@
+"""Which task instances of one run may start: a pure function of the DAG and the run's rows.
+
+One sweep in topological order settles everything the current states allow: a failure
+or a skip propagates to the bottom of the DAG in the same pass, because every task is
+looked at after all of its upstream tasks. Pools, parallelism and priority are applied
+later, across runs, when scheduled instances are queued (``dispatch.py``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import NamedTuple
+
+from flowsched.models.states import TaskInstanceState as TI
+from flowsched.parsing.serialize import SerializedDAG, SerializedTask
+from flowsched.scheduling.trigger_rules import UpstreamCounts, Verdict, evaluate
+
+TIKey = tuple[str, int]  # (task_id, map_index) within one run
+PAST_OK = frozenset({TI.SUCCESS, TI.SKIPPED})
+
+
+class TIRow(NamedTuple):
+    """What readiness needs of one task instance."""
+
+    task_id: str
+    map_index: int
+    state: str | None
+    try_number: int
+    next_try_at: datetime | None
+
+
+@dataclass
+class Decision:
+    """What one sweep found; the caller writes it to the database."""
+
+    settle: dict[str, list[TIKey]] = field(default_factory=lambda: defaultdict(list))
+    new_try: list[TIKey] = field(default_factory=list)  # None or up_for_retry -> scheduled
+    resume: list[TIKey] = field(default_factory=list)  # up_for_reschedule -> scheduled
+    expand: list[str] = field(default_factory=list)  # mapped tasks whose inputs are known
+    next_due: datetime | None = None  # earliest retry/reschedule time not reached yet
+    states: dict[TIKey, str | None] = field(default_factory=dict)  # after this decision
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.settle or self.new_try or self.resume or self.expand)
+
+
+def decide(
+    dag: SerializedDAG,
+    rows: Iterable[TIRow],
+    now: datetime,
+    past: Mapping[TIKey, str | None] | None = None,
+) -> Decision:
+    """Sweep one run. ``past`` holds the previous run's states for depends_on_past tasks
+    (None when there is no previous run)."""
+    decision = Decision()
+    by_task: dict[str, list[int]] = defaultdict(list)
+    for row in rows:
+        by_task[row.task_id].append(row.map_index)
+        decision.states[(row.task_id, row.map_index)] = row.state
+        _check_retry(row, now, decision)
+    for task in dag.tasks:
+        waiting = [
+            i for i in by_task.get(task.task_id, ()) if decision.states[(task.task_id, i)] is None
+        ]
+        if waiting:
+            _sweep_task(task, waiting, by_task, past, decision)
+    return decision
+
+
+def _check_retry(row: TIRow, now: datetime, decision: Decision) -> None:
+    if row.state not in (TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE):
+        return
+    key = (row.task_id, row.map_index)
+    if row.next_try_at is not None and row.next_try_at > now:
+        if decision.next_due is None or row.next_try_at < decision.next_due:
+            decision.next_due = row.next_try_at
+        return
+    (decision.new_try if row.state == TI.UP_FOR_RETRY else decision.resume).append(key)
+    decision.states[key] = TI.SCHEDULED
+
+
+def _sweep_task(
+    task: SerializedTask,
+    waiting: list[int],
+    by_task: Mapping[str, list[int]],
+    past: Mapping[TIKey, str | None] | None,
+    decision: Decision,
+) -> None:
+    upstream_states = (
+        decision.states[(up, i)] for up in task.upstream_task_ids for i in by_task.get(up, ())
+    )
+    verdict = evaluate(task.trigger_rule, UpstreamCounts.of(upstream_states))
+    if verdict is Verdict.WAIT:
+        return
+    if verdict is not Verdict.READY:
+        for index in waiting:
+            decision.settle[verdict.value].append((task.task_id, index))
+            decision.states[(task.task_id, index)] = verdict.value
+        return
+    if task.is_mapped and waiting == [-1]:
+        decision.expand.append(task.task_id)
+        return
+    for index in waiting:
+        key = (task.task_id, index)
+        if task.depends_on_past and not _past_allows(past, key):
+            continue
+        decision.new_try.append(key)
+        decision.states[key] = TI.SCHEDULED
+
+
+def _past_allows(past: Mapping[TIKey, str | None] | None, key: TIKey) -> bool:
+    """As Airflow: the same instance in the previous run succeeded or was skipped (or did
+    not exist, or there is no previous run)."""
+    if past is None or key not in past:
+        return True
+    return past[key] in PAST_OK

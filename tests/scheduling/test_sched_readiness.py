@@ -1,0 +1,134 @@
+"""Readiness on real serialized DAGs: propagation, retries, depends_on_past, mapping, outcome."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pendulum
+
+from flowsched import DAG
+from flowsched.models.states import DagRunState
+from flowsched.operators.bash import BashOperator
+from flowsched.operators.empty import EmptyOperator
+from flowsched.parsing.serialize import SerializedDAG, serialize_dag
+from flowsched.scheduling.finishing import outcome
+from flowsched.scheduling.readiness import TIRow, decide
+
+NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def serialized(build) -> SerializedDAG:
+    with DAG("d", schedule=None, start_date=pendulum.datetime(2024, 1, 1)) as dag:
+        build()
+    return SerializedDAG.from_dict(serialize_dag(dag))
+
+
+def rows(states: dict[str, str | None], **extra: TIRow) -> list[TIRow]:
+    result = [
+        TIRow(task_id, -1, state, 1 if state else 0, None) for task_id, state in states.items()
+    ]
+    return result + list(extra.values())
+
+
+def chain_abc() -> None:
+    a, b, c = (EmptyOperator(task_id=t) for t in "abc")
+    a >> b >> c
+
+
+def test_roots_are_ready_and_downstream_waits() -> None:
+    decision = decide(serialized(chain_abc), rows({"a": None, "b": None, "c": None}), NOW)
+    assert decision.new_try == [("a", -1)]
+    assert not decision.settle
+
+
+def test_a_failure_propagates_to_the_bottom_in_one_sweep() -> None:
+    decision = decide(serialized(chain_abc), rows({"a": "failed", "b": None, "c": None}), NOW)
+    assert decision.settle["upstream_failed"] == [("b", -1), ("c", -1)]
+    assert decision.new_try == []
+
+
+def test_a_skip_propagates_but_a_join_with_none_failed_min_one_success_runs() -> None:
+    def build() -> None:
+        branch = EmptyOperator(task_id="branch")
+        left, right = EmptyOperator(task_id="left"), EmptyOperator(task_id="right")
+        after_right = EmptyOperator(task_id="after_right")
+        join = EmptyOperator(task_id="join", trigger_rule="none_failed_min_one_success")
+        branch >> [left, right]
+        right >> after_right
+        [left, after_right] >> join
+
+    states = {"branch": "success", "left": "success", "right": "skipped",
+              "after_right": None, "join": None}  # fmt: skip
+    decision = decide(serialized(build), rows(states), NOW)
+    assert decision.settle["skipped"] == [("after_right", -1)]
+    assert decision.new_try == [("join", -1)]
+
+
+def test_retry_waits_for_its_time_then_is_a_new_try() -> None:
+    dag = serialized(chain_abc)
+    later = NOW + timedelta(seconds=30)
+    waiting = [TIRow("a", -1, "up_for_retry", 1, later), TIRow("b", -1, None, 0, None)]
+    decision = decide(dag, waiting, NOW)
+    assert decision.new_try == [] and decision.next_due == later
+    decision = decide(dag, waiting, later)
+    assert decision.new_try == [("a", -1)]
+
+
+def test_a_rescheduled_sensor_resumes_without_a_new_try() -> None:
+    dag = serialized(chain_abc)
+    decision = decide(dag, [TIRow("a", -1, "up_for_reschedule", 1, NOW)], NOW)
+    assert decision.resume == [("a", -1)] and decision.new_try == []
+
+
+def test_depends_on_past_waits_for_the_previous_run() -> None:
+    def build() -> None:
+        EmptyOperator(task_id="a", depends_on_past=True)
+
+    dag = serialized(build)
+    fresh = rows({"a": None})
+    assert decide(dag, fresh, NOW, past=None).new_try == [("a", -1)]
+    assert decide(dag, fresh, NOW, past={("a", -1): "failed"}).new_try == []
+    assert decide(dag, fresh, NOW, past={("a", -1): "running"}).new_try == []
+    assert decide(dag, fresh, NOW, past={("a", -1): "skipped"}).new_try == [("a", -1)]
+
+
+def test_a_mapped_task_is_expanded_once_its_upstream_is_done() -> None:
+    def build() -> None:
+        up = EmptyOperator(task_id="up")
+        mapped = BashOperator.partial(task_id="m").expand(bash_command=["true", "true"])
+        up >> mapped
+
+    dag = serialized(build)
+    assert decide(dag, rows({"up": None, "m": None}), NOW).expand == []
+    assert decide(dag, rows({"up": "success", "m": None}), NOW).expand == ["m"]
+    expanded = [TIRow("up", -1, "success", 1, None)] + [
+        TIRow("m", i, None, 0, None) for i in (0, 1)
+    ]
+    assert decide(dag, expanded, NOW).new_try == [("m", 0), ("m", 1)]
+
+
+def test_downstream_of_a_mapped_task_waits_for_every_instance() -> None:
+    def build() -> None:
+        mapped = BashOperator.partial(task_id="m").expand(bash_command=["true", "true"])
+        mapped >> EmptyOperator(task_id="after")
+
+    dag = serialized(build)
+    half = [TIRow("m", 0, "success", 1, None), TIRow("m", 1, "running", 1, None),
+            TIRow("after", -1, None, 0, None)]  # fmt: skip
+    assert decide(dag, half, NOW).new_try == []
+    done = [*half[:1], TIRow("m", 1, "success", 1, None), half[2]]
+    assert decide(dag, done, NOW).new_try == [("after", -1)]
+
+
+def test_run_outcome_follows_the_leaves() -> None:
+    def build() -> None:
+        a = EmptyOperator(task_id="a")
+        cleanup = EmptyOperator(task_id="cleanup", trigger_rule="all_done")
+        a >> cleanup
+
+    dag = serialized(build)
+    assert outcome(dag, {("a", -1): "running", ("cleanup", -1): None}) is None
+    assert outcome(dag, {("a", -1): "success", ("cleanup", -1): "success"}) == DagRunState.SUCCESS
+    assert outcome(dag, {("a", -1): "failed", ("cleanup", -1): "success"}) == DagRunState.SUCCESS
+    assert outcome(dag, {("a", -1): "success", ("cleanup", -1): "failed"}) == DagRunState.FAILED
+    assert outcome(dag, {("a", -1): "skipped", ("cleanup", -1): "skipped"}) == DagRunState.SUCCESS
