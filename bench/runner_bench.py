@@ -2,11 +2,11 @@
 
 Each try is a fresh task instance of a no-op ``@task`` queued as the scheduler leaves
 it; the time measured covers everything between the scheduler handing the key over and
-it hearing the outcome: dispatch to a worker, fork, claiming the try, log file, context,
-running the callable, storing the XCom and state, reporting back. Tries run one at a
-time, so the figure is latency, not throughput.
+it hearing the outcome: dispatch to a worker, claiming the try, fork, log file, context,
+running the callable, recording the state, reporting back. Tries run one at a time, so
+that figure is latency; a second figure is throughput: a burst of tries queued at once.
 
-    .venv/bin/python bench/runner_bench.py [--tries 300] [--parallelism 2]
+    .venv/bin/python bench/runner_bench.py [--tries 300] [--parallelism 2] [--burst 200]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import textwrap
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 DAG_FILE = """
     import pendulum
@@ -37,17 +38,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tries", type=int, default=300)
     parser.add_argument("--parallelism", type=int, default=2)
+    parser.add_argument("--burst", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="flowsched-runner-bench-") as home:
         os.environ["FLOWSCHED_HOME"] = home
         os.environ["FLOWSCHED__CORE__DAGS_FOLDER"] = f"{home}/dags"
         fileloc = prepare(Path(home))
         times = measure(fileloc, args.tries, args.parallelism)
+        burst = measure_burst(fileloc, args.burst, args.parallelism)
     warm = times[10:]  # the first tries import the DAG file and warm the caches
     print(
         f"LocalExecutor per-try overhead ({len(warm)} no-op tries, parallelism "
         f"{args.parallelism}): median {statistics.median(warm):.1f} ms, "
         f"p95 {percentile(warm, 95):.1f} ms, max {max(warm):.1f} ms"
+    )
+    print(
+        f"LocalExecutor burst: {args.burst} no-op tries queued at once, parallelism "
+        f"{args.parallelism}: all done in {burst:.2f} s ({args.burst / burst:.0f} tries/s)"
     )
 
 
@@ -99,17 +106,41 @@ def measure(fileloc: str, tries: int, parallelism: int) -> list[float]:
     return times
 
 
-def queue(key: object) -> None:
+def measure_burst(fileloc: str, tries: int, parallelism: int) -> float:
+    """Seconds from queueing ``tries`` instances (map indexes) at once to their last event."""
+    from flowsched.executors.base import TaskKey
+    from flowsched.executors.local import LocalExecutor
+
+    keys = [TaskKey("bench", "bench", "noop", index, 1) for index in range(tries)]
+    for key in keys:
+        queue(key)
+    executor = LocalExecutor(parallelism=parallelism)
+    executor.start()
+    try:
+        started = time.perf_counter()
+        for key in keys:
+            executor.queue_task(key, fileloc)
+        done = 0
+        while done < tries:
+            done += len(executor.wait_for_events(timeout=60))
+        return time.perf_counter() - started
+    finally:
+        executor.end()
+
+
+def queue(key: Any) -> None:
     """Leave the task instance queued for this try, as the scheduler does."""
     from flowsched.db import session_scope
     from flowsched.models import TaskInstance
 
     with session_scope() as session:
-        row = session.get(TaskInstance, ("bench", "bench", "noop", -1))
+        row = session.get(TaskInstance, ("bench", "bench", "noop", key.map_index))
         if row is None:
-            row = TaskInstance(dag_id="bench", run_id="bench", task_id="noop", map_index=-1)
+            row = TaskInstance(
+                dag_id="bench", run_id="bench", task_id="noop", map_index=key.map_index
+            )
             session.add(row)
-        row.state, row.try_number = "queued", key.try_number  # type: ignore[attr-defined]
+        row.state, row.try_number = "queued", key.try_number
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -1,8 +1,10 @@
 """LocalExecutor: a pool of ``core.parallelism`` worker processes on this machine.
 
-Workers are forked once, at start. Each keeps the DAG files it has imported and forks a
-child per try (``runner.supervisor``), so a try costs a fork rather than an interpreter
-start and an import, and whatever the try does to its process cannot reach the worker.
+Workers are forked once, at start. Each keeps the DAG files it has imported and a warm
+database connection, claims and records each try itself and forks a child per try to
+run it (``runner.supervisor``): a try costs a fork rather than an interpreter start, an
+import and a database connection, and whatever the try does to its process cannot reach
+the worker.
 Each worker has its own pipe, and the executor watches the pipes together with a pidfd
 per worker, so ``wait_for_events`` wakes on the first finished try (or dead worker)
 without polling.
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection, wait
 from types import FrameType
+from typing import Any
 
 from flowsched import db
 from flowsched.config import conf
@@ -43,7 +46,8 @@ class _Worker:
     pid: int
     pidfd: int
     conn: Connection
-    current: TaskKey | None = None
+    current: TaskKey | None = None  # the try it was sent and has not reported yet
+    busy: bool = False  # from sending it a try until it says it is ready for the next
     alive: bool = True
 
 
@@ -60,9 +64,6 @@ class LocalExecutor(BaseExecutor):
 
     def start(self) -> None:
         warm_up()
-        # Close this process's pooled connections first: a forked worker must not share
-        # them (closing a copied PostgreSQL connection would break the original).
-        db.dispose_engines()
         for _ in range(self.parallelism):
             self._workers.append(self._spawn())
 
@@ -71,7 +72,7 @@ class LocalExecutor(BaseExecutor):
         self._dispatch()
 
     def free_slots(self) -> int:
-        idle = sum(1 for worker in self._workers if worker.current is None)
+        idle = sum(1 for worker in self._workers if not worker.busy and worker.alive)
         return max(0, idle - len(self._pending))
 
     def wait_for_events(self, timeout: float) -> list[ExecutorEvent]:
@@ -84,7 +85,7 @@ class LocalExecutor(BaseExecutor):
     def end(self) -> None:
         """Run what was queued to the end, then stop the workers."""
         self._stopping = True
-        while self._pending or any(worker.current for worker in self._workers):
+        while self._pending or any(worker.busy for worker in self._workers if worker.alive):
             if not any(worker.alive for worker in self._workers):
                 break  # all killed from outside: what is left stays queued for a restart
             self._collect(1.0)
@@ -113,13 +114,14 @@ class LocalExecutor(BaseExecutor):
         for worker in self._workers:
             if not self._pending:
                 return
-            if worker.current is None and worker.alive:
+            if not worker.busy and worker.alive:
                 try:
                     worker.conn.send(self._pending[0])
                 except OSError:  # died since the last look: replace it, keep the try
                     self._replace_dead(worker)
                     continue
                 worker.current = self._pending.popleft()[0]
+                worker.busy = True
 
     def _collect(self, timeout: float) -> list[ExecutorEvent]:
         by_fd: dict[object, _Worker] = {}
@@ -141,11 +143,21 @@ class LocalExecutor(BaseExecutor):
 
     def _receive(self, worker: _Worker) -> list[ExecutorEvent]:
         try:
-            event: ExecutorEvent = worker.conn.recv()
+            message = worker.conn.recv()
         except (EOFError, OSError):
             return self._replace_dead(worker)
+        return self._handle(worker, message)
+
+    @staticmethod
+    def _handle(worker: _Worker, message: tuple[str, Any]) -> list[ExecutorEvent]:
+        """A worker reports a try's end as soon as it is recorded, then says when it is
+        ready for another try (after reaping the try's process and sending its alerts)."""
+        kind, payload = message
+        if kind == "ready":
+            worker.busy = False
+            return []
         worker.current = None
-        return [event]
+        return [payload]
 
     def _replace_dead(self, worker: _Worker) -> list[ExecutorEvent]:
         """A worker died (killed from outside): report its try, start a new worker."""
@@ -164,8 +176,7 @@ class LocalExecutor(BaseExecutor):
         events = []
         try:
             while worker.conn.poll():
-                events.append(worker.conn.recv())
-                worker.current = None
+                events.extend(self._handle(worker, worker.conn.recv()))
         except (EOFError, OSError):
             pass
         return events
@@ -185,6 +196,9 @@ class LocalExecutor(BaseExecutor):
         return f"exit code {os.waitstatus_to_exitcode(status)}"
 
     def _spawn(self) -> _Worker:
+        # This process's pooled connections must not live on in the worker: SQLite would
+        # take them for the worker's own (runner.supervisor explains the same for tries).
+        db.dispose_engines()
         ours, theirs = Pipe(duplex=True)
         others = [worker.conn for worker in self._workers if worker.alive]
         for stream in (sys.stdout, sys.stderr):
@@ -217,8 +231,13 @@ def _worker_main(conn: Connection) -> None:
             except EOFError:
                 break
             run_queued_try(
-                key, fileloc, executor=LocalExecutor.name, report=conn.send, close_in_child=[conn]
+                key,
+                fileloc,
+                executor=LocalExecutor.name,
+                report=lambda event: _tell(conn, ("event", event)),
+                close_in_child=[conn],
             )
+            _tell(conn, ("ready", None))
     except WorkerStopped:
         pass
     except BaseException:
@@ -226,6 +245,13 @@ def _worker_main(conn: Connection) -> None:
         code = 1
     finally:
         os._exit(code)
+
+
+def _tell(conn: Connection, message: tuple[str, Any]) -> None:
+    """Send to the executor; if it is gone (killed), the try is recorded all the same and
+    the worker leaves when it next reads its pipe."""
+    with suppress(OSError):
+        conn.send(message)
 
 
 class WorkerStopped(BaseException):

@@ -57,14 +57,14 @@ class TryResult:
 
     @classmethod
     def of(cls, outcome: Outcome, task: Any, ended_at: datetime) -> TryResult:
-        failed = outcome.state == State.FAILED and outcome.error is not None
+        error = outcome.error if outcome.state == State.FAILED else None
         return cls(
             state=outcome.state,
             ended_at=ended_at,
             xcoms=xcoms_of(task, outcome.result),
             skip=outcome.skip,
             reschedule_date=outcome.reschedule_date,
-            error=TryError.of(outcome.error) if failed else None,  # type: ignore[arg-type]
+            error=TryError.of(error) if error is not None else None,
         )
 
 

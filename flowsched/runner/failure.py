@@ -43,18 +43,21 @@ class TryError(Exception):
     what it writes down.
     """
 
-    def __init__(self, summary: str, details: str, *, no_retry: bool) -> None:
+    def __init__(self, summary: str, details: str, no_retry: bool) -> None:
         super().__init__(summary)
         self.summary = summary
         self.details = details
         self.no_retry = no_retry
+
+    def __reduce__(self) -> tuple[type[TryError], tuple[str, str, bool]]:
+        return type(self), (self.summary, self.details, self.no_retry)
 
     @classmethod
     def of(cls, error: BaseException) -> TryError:
         return cls(
             describe(error),
             "".join(traceback.format_exception(error)),
-            no_retry=isinstance(error, TaskFailedNoRetry),
+            isinstance(error, TaskFailedNoRetry),
         )
 
 
@@ -135,6 +138,7 @@ def handle_failure(
         expected=[TaskInstanceState.QUEUED, TaskInstanceState.RUNNING],
         new=state,
         try_number=key.try_number,
+        pid=ti.pid,
         end_date=now,
         duration=duration,
         next_try_at=now + retry_delay(policy, key.try_number) if retry else None,
@@ -145,6 +149,8 @@ def handle_failure(
         session,
         key,
         state=state,
+        hostname=ti.hostname,
+        pid=ti.pid,
         start_date=ti.start_date,
         end_date=now,
         duration=duration,

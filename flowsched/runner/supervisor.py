@@ -1,39 +1,51 @@
-"""Supervising one try: run it in a forked child, enforce its deadline, outlive its crash.
+"""Supervising one try: claim it, run it in a forked child, record how it ended.
 
-The child runs the try (``task_runner.run_try``) in its own process group and reports the
-state it recorded through a pipe. Whatever the child does — ``os._exit``, a segfault, a
-memory blow-up, hanging past its ``execution_timeout`` — only the child dies: the
-supervisor kills its process group when the deadline passes, and a try that ended
-without recording a state gets the failure policy here, with a message saying how it
-died. Shared by the LocalExecutor's workers, the SequentialExecutor and ``tasks run``.
+The supervisor (a LocalExecutor worker, the SequentialExecutor's caller, ``tasks run``)
+claims the try and records its end with its own warm database connection; the child, in
+its own process group, only runs the task and reports its outcome through a pipe.
+Whatever the child does — ``os._exit``, a segfault, a memory blow-up, hanging past its
+``execution_timeout`` — only the child dies: the supervisor kills its process group when
+the deadline passes, and a try that ended without reporting gets the failure policy
+here, with a message saying how it died. The supervisor also beats the try's heartbeat
+while it waits; the child is killed if its supervisor dies, so no try outlives the
+process that would record it.
+
+Why the work is split this way, and ordered so: a fresh process pays for a new engine, a
+connection, a schema read and statement compilation on every query, and while a forked
+child lives, every page its parent writes is copied. So the supervisor claims before it
+forks, and records after the child has exited, unless the task has callbacks for the
+outcome: then the child waits for the recorded state and runs them.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import select as io_select
 import signal
+import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from contextlib import suppress
-from dataclasses import dataclass
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from flowsched import db
+from flowsched.config import conf
 from flowsched.db import session_scope
 from flowsched.executors.base import ExecutorEvent, TaskKey
-from flowsched.models import DagRun, SerializedDagModel, TaskInstance
-from flowsched.runner.context import previous_success, try_context
-from flowsched.runner.failure import FailurePolicy, handle_failure, wait_for_alerts
+from flowsched.models import TaskInstance
+from flowsched.runner.execution import TryResult
+from flowsched.runner.failure import wait_for_alerts
+from flowsched.runner.heartbeat import beat
 from flowsched.runner.interrupts import timeout_message
-from flowsched.runner.logs import capture_try_output, log_path, supervisor_log
-from flowsched.runner.task_instance import RuntimeTaskInstance
-from flowsched.runner.task_runner import run_try
+from flowsched.runner.logs import log_path, supervisor_log
+from flowsched.runner.lost_tries import fail_try
+from flowsched.runner.task_runner import StartedTry, claim_try, record_result, store_rendered
+from flowsched.runner.try_process import TryProcess
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG
@@ -44,20 +56,11 @@ logger = logging.getLogger("flowsched.executor")
 # try's own timer raises in the task first, so that on_kill (the BashOperator's allows its
 # command 5 s to stop) and the failure callbacks can run.
 KILL_GRACE = 10.0
-# What the child writes when the try recorded no state: it was not queued for this try
-# (so did not run), or it was taken away from outside while it ran.
-NOT_RUN = b"-"
-LOST = b"!"
-
-
-@dataclass
-class _Ending:
-    """How the child process ended."""
-
-    reported: bytes  # what the child wrote: a state, NOT_RUN, LOST, or b"" (nothing)
-    status: int  # os.waitpid status
-    timed_out: bool
-
+# The first heartbeat (which also records the try's pid) comes this soon, rather than a
+# full interval in: a task that ends sooner is recorded, pid included, at its end.
+FIRST_BEAT = 0.5
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+NOT_QUEUED = "not run: the task instance was not queued for this try"
 
 Report = Callable[[ExecutorEvent], None]
 
@@ -70,72 +73,68 @@ def supervise_try(
     report: Report,
     close_in_child: Sequence[Any] = (),
 ) -> None:
-    """Run try ``key`` in a child process; ``report`` how it ended, exactly once.
+    """Run try ``key`` (if it is queued) in a child process; ``report`` how it ended,
+    exactly once, as soon as that is committed; return once the child is gone.
 
-    The report comes as soon as the child has committed the try's state, before the
-    child has finished exiting (its callbacks, alerts and teardown are off the critical
-    path of the next task); returns once the child is gone. ``close_in_child`` are
-    connections of the caller that the try must not inherit (so that the caller's peers
-    see them close when the caller dies).
+    ``close_in_child`` are connections of the caller that the try must not inherit (so
+    that the caller's peers see them close when the caller dies).
     """
-    timeout = _execution_timeout(dag, key.task_id)
-    read_fd, write_fd = os.pipe()
-    db.dispose_engines()  # no pooled connection may be shared with the child
+    try:
+        started = claim_try(key, executor)
+    except Exception as exc:  # e.g. its DAG run was deleted: the try cannot start
+        logger.exception("%s: could not claim the try", key)
+        message = f"Task could not start: {type(exc).__name__}: {exc}"
+        report(ExecutorEvent(key, fail_try(key, message, dag=dag), message))
+        return
+    if started is None:
+        report(ExecutorEvent(key, None, NOT_QUEUED))
+        return
+    ours, theirs = Pipe(duplex=True)
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()  # or the child would print this process's buffered output again
+    supervisor_pid = os.getpid()
     pid = os.fork()
     if pid == 0:
-        os.close(read_fd)
-        _child(key, dag, executor, write_fd, close_in_child)
-    os.close(write_fd)
+        ours.close()
+        _child(key, dag, started, theirs, [*close_in_child], supervisor_pid)
+    theirs.close()
     with suppress(OSError):  # the child may have done it (or exited) already
         os.setpgid(pid, pid)
-
-    def reported(state: bytes) -> None:
-        report(_reported_event(key, state))
-
+    started.row.pid = pid
+    watch = _Watch(key, dag, started, pid, ours, report)
     try:
-        ending = _watch(pid, read_fd, timeout, reported)
+        watch.run()
     except BaseException:  # the supervisor is being stopped: the try goes with it
         _kill_group(pid)
-        os.waitpid(pid, 0)
+        with suppress(ChildProcessError):
+            os.waitpid(pid, 0)
         fail_try(key, "Task process killed: its supervisor was stopped", dag=dag)
         raise
     finally:
-        os.close(read_fd)
-    _kill_group(pid)  # what the try left running in its group ends with it
-    if not ending.reported:
-        message = _death_message(ending, timeout)
-        report(ExecutorEvent(key, fail_try(key, message, dag=dag), message))
+        ours.close()
+    wait_for_alerts()  # sent from here, by the recording; never leave threads to a fork
 
 
-def _execution_timeout(dag: DAG, task_id: str) -> float | None:
-    if task_id not in dag.task_dict:
-        return None
-    timeout = dag.task_dict[task_id].execution_timeout
-    return timeout.total_seconds() if timeout else None
-
-
-def _child(key: TaskKey, dag: DAG, executor: str, write_fd: int, close: Sequence[Any]) -> None:
+def _child(
+    key: TaskKey,
+    dag: DAG,
+    started: StartedTry,
+    conn: Connection,
+    close: Sequence[Any],
+    supervisor_pid: int,
+) -> None:
     """The try's process: never returns."""
     code = 1
-
-    reported = False
-
-    def recorded(state: str | None) -> None:
-        nonlocal reported
-        os.write(write_fd, state.encode() if state else LOST)
-        reported = True
-
     try:
+        _die_with(supervisor_pid)
         os.setpgid(0, 0)
         for connection in close:
             connection.close()
-        db.dispose_engines()
         for number in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
             signal.signal(number, signal.SIG_DFL)  # whatever the supervisor made of them
-        run_try(key, dag, executor=executor, on_recorded=recorded)
-        if not reported:
-            os.write(write_fd, NOT_RUN)
-        wait_for_alerts()
+        # SQLite must not take the supervisor's open connection for this process's own.
+        db.dispose_engines()
+        TryProcess(key, dag, started, _PipeLine(conn)).run()
         code = 0
     except BaseException:
         traceback.print_exc()
@@ -145,34 +144,166 @@ def _child(key: TaskKey, dag: DAG, executor: str, write_fd: int, close: Sequence
         os._exit(code)
 
 
-def _watch(
-    pid: int, read_fd: int, timeout: float | None, reported: Callable[[bytes], None]
-) -> _Ending:
-    """Pass on the child's report when it comes; wait for the child to exit, killing
-    its group at the deadline (execution_timeout plus a grace)."""
-    deadline = None if timeout is None else time.monotonic() + timeout + KILL_GRACE
-    pidfd = os.pidfd_open(pid)
-    watched = [pidfd, read_fd]
-    state, timed_out = b"", False
-    try:
-        while pidfd in watched:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            ready, _, _ = io_select.select(watched, [], [], remaining)
-            if not ready:
-                timed_out = True
-                _kill_group(pid)
+def _die_with(supervisor_pid: int) -> None:
+    """Have the kernel kill this process when its supervisor dies (Linux)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != supervisor_pid:  # it died before the line above took effect
+        os._exit(1)
+
+
+class _PipeLine:
+    """The try's side of the pipe to its supervisor."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def rendered(self, fields: dict[str, Any]) -> None:
+        self.conn.send(("rendered", fields))
+
+    def hand_over(self, result: TryResult) -> None:
+        self.conn.send(("result", result))
+
+    def decide(self, result: TryResult) -> str | None:
+        self.conn.send(("verdict", result))
+        return self.conn.recv()
+
+
+class _Watch:
+    """The supervisor's side: serve the child, beat, enforce the deadline, record."""
+
+    def __init__(
+        self,
+        key: TaskKey,
+        dag: DAG,
+        started: StartedTry,
+        pid: int,
+        conn: Connection,
+        report: Report,
+    ) -> None:
+        self.key, self.dag, self.started, self.pid = key, dag, started, pid
+        self.conn = conn
+        self.report = report
+        self.result: TryResult | None = None  # handed over, recorded once the child is gone
+        self.reported = False
+        self.lost = False
+        self.timed_out = False
+        self.record_error: Exception | None = None
+        self.status = 0
+        self.timeout = _execution_timeout(dag, key.task_id)
+
+    def run(self) -> None:
+        self._wait_for_child()
+        _kill_group(self.pid)  # what the try left running in its group ends with it
+        while not self.reported and self.result is None and self.conn.poll():
+            if not self._serve():  # a report sent just before the child died
                 break
-            if read_fd in ready:
-                watched.remove(read_fd)
-                state = os.read(read_fd, 64)
-                if state:
-                    reported(state)
-            if pidfd in ready:
-                watched.remove(pidfd)
-        _, status = os.waitpid(pid, 0)
-    finally:
-        os.close(pidfd)
-    return _Ending(state, status, timed_out)
+        if self.result is not None and not self.reported:
+            self._record(self.result)
+        if not self.reported:
+            message = self.death_message()
+            self.report(ExecutorEvent(self.key, fail_try(self.key, message, dag=self.dag), message))
+
+    def _wait_for_child(self) -> None:
+        now = time.monotonic()
+        deadline = None if self.timeout is None else now + self.timeout + KILL_GRACE
+        interval = conf.getfloat("scheduler", "task_heartbeat_interval")
+        next_beat = now + min(FIRST_BEAT, interval)
+        pidfd = os.pidfd_open(self.pid)
+        watched: list[Any] = [pidfd, self.conn]
+        try:
+            while pidfd in watched:
+                wake = next_beat if deadline is None else min(next_beat, deadline)
+                ready, _, _ = io_select.select(watched, [], [], max(0.0, wake - time.monotonic()))
+                if self.conn in ready and not self._serve():
+                    watched.remove(self.conn)
+                if pidfd in ready:
+                    watched.remove(pidfd)
+                now = time.monotonic()
+                if deadline is not None and now >= deadline and pidfd in watched:
+                    self.timed_out = True
+                    _kill_group(self.pid)
+                    break
+                if now >= next_beat:
+                    self._beat()
+                    next_beat = now + interval
+            _, self.status = os.waitpid(self.pid, 0)
+        finally:
+            os.close(pidfd)
+
+    def _serve(self) -> bool:
+        """Handle one message from the child; False once it has closed its end."""
+        try:
+            kind, payload = self.conn.recv()
+        except (EOFError, OSError):
+            return False
+        if kind == "rendered":
+            try:
+                store_rendered(self.key, payload)
+            except Exception as exc:  # only for show: never worth failing the try over
+                logger.warning("%s: rendered fields not stored: %s", self.key, exc)
+        elif kind == "result":
+            self.result = payload
+        else:
+            state = self._record(payload)
+            with suppress(OSError):
+                self.conn.send(state)
+        return True
+
+    def _record(self, result: TryResult) -> str | None:
+        """Commit the try's end, say so in its log, report it; the state now."""
+        try:
+            state = record_result(self.key, self.dag, self.started, result)
+        except Exception as exc:  # e.g. the database stayed locked: failed below, instead
+            logger.exception("%s: could not record the try's end", self.key)
+            self.record_error = exc
+            return None
+        with supervisor_log(log_path(*self.key)) as sink:
+            if state is None:
+                sink.note(
+                    "supervisor", "The task instance was changed from outside; its state stands"
+                )
+            else:
+                sink.note("supervisor", f"Marking task as {state.upper()}")
+        if state is None:
+            info = "the task instance was changed from outside"
+            self.report(ExecutorEvent(self.key, _current_state(self.key), info))
+        else:
+            self.report(ExecutorEvent(self.key, state))
+        self.reported = True
+        return state
+
+    def _beat(self) -> None:
+        if self.reported or self.lost:
+            return
+        try:
+            alive = beat(self.key, self.pid)
+        except Exception as exc:  # a busy database must not stop the try; beat again later
+            logger.warning("%s: heartbeat failed: %s", self.key, exc)
+            return
+        if not alive:
+            self.lost = True
+            logger.warning("%s: task instance changed from outside; stopping the try", self.key)
+            with suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signal.SIGTERM)
+
+    def death_message(self) -> str:
+        if self.record_error is not None:
+            return f"The try's end could not be recorded: {self.record_error}"
+        if self.timed_out:
+            return f"{timeout_message(self.timeout or 0)}; killed after {KILL_GRACE:g} s more"
+        if os.WIFSIGNALED(self.status):
+            number = os.WTERMSIG(self.status)
+            name = signal.Signals(number).name if number in signal.valid_signals() else number
+            return f"Task process was killed by signal {name} before reporting its end"
+        code = os.waitstatus_to_exitcode(self.status)
+        return f"Task process exited with code {code} before reporting its end"
+
+
+def _execution_timeout(dag: DAG, task_id: str) -> float | None:
+    if task_id not in dag.task_dict:
+        return None
+    timeout = dag.task_dict[task_id].execution_timeout
+    return timeout.total_seconds() if timeout else None
 
 
 def _kill_group(pid: int) -> None:
@@ -180,79 +311,7 @@ def _kill_group(pid: int) -> None:
         os.killpg(pid, signal.SIGKILL)
 
 
-def _reported_event(key: TaskKey, state: bytes) -> ExecutorEvent:
-    if state == NOT_RUN:
-        return ExecutorEvent(key, None, "not run: the task instance was not queued for this try")
-    if state == LOST:
-        return ExecutorEvent(key, _current_state(key), "the task instance was changed from outside")
-    return ExecutorEvent(key, state.decode())
-
-
 def _current_state(key: TaskKey) -> str | None:
     with session_scope(readonly=True) as session:
         row = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
         return row.state if row is not None else None
-
-
-def _death_message(ending: _Ending, timeout: float | None) -> str:
-    if ending.timed_out:
-        return f"{timeout_message(timeout or 0)}; killed after {KILL_GRACE:g} s more"
-    if os.WIFSIGNALED(ending.status):
-        number = os.WTERMSIG(ending.status)
-        name = signal.Signals(number).name if number in signal.valid_signals() else number
-        return f"Task process was killed by signal {name} without recording a state"
-    code = os.waitstatus_to_exitcode(ending.status)
-    return f"Task process exited with code {code} without recording a state"
-
-
-def fail_try(key: TaskKey, message: str, *, dag: DAG | None = None) -> str | None:
-    """Apply the failure policy to a try that could not record its own end.
-
-    Returns the state the task instance is in afterwards, whoever set it.
-    """
-    logger.error("%s: %s", key, message)
-    with supervisor_log(log_path(*key)) as sink, capture_try_output(sink, capture_fds=False):
-        sink.note("supervisor", message)
-        with session_scope() as session:
-            row = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
-            if row is None or row.try_number != key.try_number:
-                return row.state if row is not None else None
-            task = dag.task_dict.get(key.task_id) if dag is not None else None
-            policy = _policy(session, key, task)
-            context = _failure_context(session, row, dag, task)
-            state = handle_failure(
-                session, row, policy, message, run_callbacks=True, context=context
-            )
-            current = state or row.state
-        wait_for_alerts()
-    return current
-
-
-def _policy(session: Session, key: TaskKey, task: Any) -> FailurePolicy:
-    """From the imported task, else (the DAG file did not load) from the serialized DAG."""
-    if task is not None:
-        return FailurePolicy.from_task(task)
-    from flowsched.parsing.serialize import SerializedDAG
-
-    row = session.get(SerializedDagModel, key.dag_id)
-    serialized = SerializedDAG.from_dict(row.data) if row is not None else None
-    if serialized is None or not serialized.has_task(key.task_id):
-        return FailurePolicy()
-    return FailurePolicy.from_task(serialized.task_dict[key.task_id])
-
-
-def _failure_context(
-    session: Session, row: TaskInstance, dag: DAG | None, task: Any
-) -> dict[str, Any]:
-    """The context the task's callbacks get; as much of it as can still be built."""
-    ti = RuntimeTaskInstance(row, task)
-    minimal = {"dag": dag, "task": task, "ti": ti, "task_instance": ti, "run_id": row.run_id}
-    dag_run = session.scalar(
-        select(DagRun).where(DagRun.dag_id == row.dag_id, DagRun.run_id == row.run_id)
-    )
-    if dag is None or dag_run is None:
-        return minimal
-    try:
-        return try_context(dag, task, ti, dag_run, previous_success(session, dag_run))
-    except Exception:  # e.g. params the run conf no longer satisfies
-        return minimal

@@ -12,7 +12,8 @@ from flowsched.executors.base import ExecutorEvent, TaskKey
 from flowsched.models import TaskInstance, TaskInstanceState
 from flowsched.runner.failure import describe
 from flowsched.runner.loader import load_dag
-from flowsched.runner.supervisor import Report, fail_try, supervise_try
+from flowsched.runner.lost_tries import fail_try
+from flowsched.runner.supervisor import Report, supervise_try
 
 
 def run_queued_try(
@@ -38,9 +39,9 @@ def run_queued_try(
 def after_worker_death(key: TaskKey, info: str) -> ExecutorEvent:
     """The event for a try whose worker died.
 
-    A try still ``queued`` never started and is failed here. A ``running`` one may
-    still be running in its own process (tries outlive their worker); if not, its
-    heartbeat stops and the scheduler's zombie detection fails it.
+    A try still ``queued`` never started and fails here. A running one died with its
+    worker, with nobody left to beat its heartbeat: the scheduler's zombie detection
+    fails it, as for any supervisor that vanished.
     """
     with session_scope(readonly=True) as session:
         row = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))

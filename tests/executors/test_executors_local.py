@@ -2,6 +2,7 @@
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,18 @@ def run_to_end(executor, path, *keys):
     return {event.key.task_id: event for event in events}
 
 
+def parent_of(pid):
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def gone(pid):
+    """True once ``pid`` has exited (a zombie waiting for init counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
 def worker_pids():
     children = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").read_text()
     return {int(pid) for pid in children.split()}
@@ -90,7 +103,7 @@ def test_a_crashing_task_fails_its_try_and_the_workers_keep_working(executor, pi
     events = run_to_end(executor, pipeline, queue_ti("pipeline", "crash"))
 
     assert events["crash"].state == "failed"
-    assert events["crash"].info == "Task process exited with code 3 without recording a state"
+    assert events["crash"].info == "Task process exited with code 3 before reporting its end"
     assert worker_pids() == workers
     assert run_to_end(executor, pipeline, queue_ti("pipeline", "numbers"))["numbers"].state == (
         "success"
@@ -108,6 +121,29 @@ def test_a_worker_killed_from_outside_is_replaced(executor, pipeline):
     assert events["numbers"].state == "success"
     assert victim not in worker_pids()
     assert len(worker_pids()) == 2
+
+
+def test_a_try_dies_with_its_worker_and_is_left_to_zombie_detection(executor, pipeline):
+    key = queue_ti("pipeline", "slow")
+    executor.queue_task(key, pipeline)
+    while not ti(key).pid or ti(key).pid in worker_pids():  # until the try's own pid is in
+        executor.wait_for_events(timeout=0.05)
+    try_pid = ti(key).pid
+    worker = parent_of(try_pid)
+
+    os.kill(worker, signal.SIGKILL)
+    events = []
+    while not events:
+        events = executor.wait_for_events(timeout=30)
+
+    assert (events[0].key, events[0].state) == (key, "running")
+    assert events[0].info == "worker process died (killed by SIGKILL)"
+    for _ in range(100):  # the try is killed with its worker: nobody could record it
+        if gone(try_pid):
+            break
+        time.sleep(0.05)
+    assert gone(try_pid)
+    assert worker not in worker_pids() and len(worker_pids()) == 2
 
 
 def test_workers_leave_sigterm_and_sigint_to_the_scheduler(executor, pipeline):
@@ -193,4 +229,6 @@ def test_a_try_whose_task_instance_is_taken_away_stops(pipeline, monkeypatch):
     assert (event.key, event.state) == (key, "failed")
     assert event.info == "the task instance was changed from outside"
     assert ti(key).state == "failed"
-    assert "state changed externally; stopping this try" in read_log(key)
+    log = read_log(key)
+    assert "Task received SIGTERM; stopping the task" in log
+    assert "supervisor: The task instance was changed from outside; its state stands" in log

@@ -3,7 +3,7 @@
 import os
 
 from flowsched.executors.sequential import SequentialExecutor
-from tests.runner.support import create_run, queue_ti, ti, write_dag
+from tests.runner.support import create_run, queue_ti, ti, write_dag, xcom_values
 
 DAG_FILE = """
     import os
@@ -39,7 +39,8 @@ def test_tries_run_one_per_wait_in_the_order_queued(dags_folder, migrated_db):
     assert (event_1.key, event_1.state) == (first, "success")
     assert (event_2.key, event_2.state) == (second, "failed")
     assert "exited with code 9" in event_2.info
-    assert ti(first).pid != os.getpid()
+    assert xcom_values("steps", "first")[(-1, "return_value")] == str(ti(first).pid)
+    assert ti(first).pid != os.getpid()  # the caller supervised it, in a child process
     assert executor.wait_for_events(timeout=0) == []
     assert executor.free_slots() == 1
     executor.end()

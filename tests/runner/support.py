@@ -107,19 +107,16 @@ def read_log(key: TaskKey) -> str:
     return log_path(*key).read_text()
 
 
-def run_here(fileloc: str, key: TaskKey) -> str | None:
-    """Run one try in this process, as the try's child process would."""
-    from flowsched.runner.loader import load_dag
-    from flowsched.runner.task_runner import run_try
-
-    return run_try(key, load_dag(fileloc, key.dag_id), executor="test", capture_fds=False)
-
-
 def run_supervised(fileloc: str, key: TaskKey) -> ExecutorEvent:
-    """Run one try in a supervised child process, as a worker does; its event."""
+    """Run one try as a worker does (supervised, in a child process); its event."""
     from flowsched.runner.worker import run_queued_try
 
     events: list[ExecutorEvent] = []
     run_queued_try(key, fileloc, executor="test", report=events.append)
     assert len(events) == 1, events
     return events[0]
+
+
+def run_state(fileloc: str, key: TaskKey) -> str | None:
+    """Run one try as a worker does; the state it ended in (None: it did not run)."""
+    return run_supervised(fileloc, key).state

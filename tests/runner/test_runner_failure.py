@@ -10,7 +10,7 @@ import pytest
 from flowsched.db import session_scope
 from flowsched.models import TaskInstance
 from flowsched.runner.failure import FailurePolicy, handle_failure, retry_delay, wait_for_alerts
-from tests.runner.support import create_run, history, queue_ti, read_log, run_here, ti, write_dag
+from tests.runner.support import create_run, history, queue_ti, read_log, run_state, ti, write_dag
 
 FAILING_DAG = """
     import pendulum
@@ -46,7 +46,7 @@ def flaky(dags_folder):
 def test_a_failed_try_with_retries_left_waits_retry_delay(flaky):
     key = queue_ti("flaky", "fixed", try_number=1, max_tries=2)
 
-    assert run_here(flaky, key) == "up_for_retry"
+    assert run_state(flaky, key) == "up_for_retry"
 
     row = ti(key)
     assert row.next_try_at == row.end_date + timedelta(seconds=10)
@@ -60,7 +60,7 @@ def test_a_failed_try_with_retries_left_waits_retry_delay(flaky):
 def test_the_last_try_fails_for_good(flaky):
     key = queue_ti("flaky", "fixed", try_number=3, max_tries=2)
 
-    assert run_here(flaky, key) == "failed"
+    assert run_state(flaky, key) == "failed"
     assert ti(key).next_try_at is None
 
 
@@ -68,7 +68,7 @@ def test_exponential_backoff_doubles_the_delay_up_to_max_retry_delay(flaky):
     delays = []
     for try_number in (1, 2, 3):
         key = queue_ti("flaky", "backoff", try_number=try_number, max_tries=5)
-        assert run_here(flaky, key) == "up_for_retry"
+        assert run_state(flaky, key) == "up_for_retry"
         row = ti(key)
         delays.append(row.next_try_at - row.end_date)
 
@@ -89,7 +89,7 @@ def test_retry_delays_follow_the_task_arguments():
 def test_an_error_that_says_no_retry_fails_at_once(flaky):
     key = queue_ti("flaky", "hopeless", try_number=1, max_tries=3)
 
-    assert run_here(flaky, key) == "failed"
+    assert run_state(flaky, key) == "failed"
     assert "bad input, retrying cannot help" in history(key)[0].error
 
 
@@ -128,12 +128,12 @@ def webhook(monkeypatch):
 
 def test_a_final_failure_posts_one_webhook_alert_and_a_retry_none(flaky, webhook):
     retry = queue_ti("flaky", "fixed", try_number=1, max_tries=2)
-    assert run_here(flaky, retry) == "up_for_retry"
+    assert run_state(flaky, retry) == "up_for_retry"
     wait_for_alerts()
     assert webhook == []
 
     final = queue_ti("flaky", "fixed", try_number=3, max_tries=2)
-    assert run_here(flaky, final) == "failed"
+    assert run_state(flaky, final) == "failed"
     wait_for_alerts()
 
     [alert] = webhook

@@ -78,7 +78,7 @@ def test_a_task_calling_os_exit_fails_its_try_only(crashes, tmp_path):
     event = run_supervised(crashes, key)
 
     assert event.state == "up_for_retry"
-    assert event.info == "Task process exited with code 1 without recording a state"
+    assert event.info == "Task process exited with code 1 before reporting its end"
     assert ti(key).state == "up_for_retry"
     assert history(key)[0].error == event.info
     assert event.info in read_log(key)

@@ -1,4 +1,4 @@
-"""One try, run the way a worker's child runs it: from a real DAG file, against real rows."""
+"""One try, run as a worker runs it: from a real DAG file, against real rows."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -13,7 +13,7 @@ from tests.runner.support import (
     history,
     queue_ti,
     read_log,
-    run_here,
+    run_state,
     ti,
     write_dag,
     xcom_values,
@@ -52,7 +52,7 @@ greet()
     create_run("hello")
     key = queue_ti("hello", "greet")
 
-    assert run_here(path, key) == "success"
+    assert run_state(path, key) == "success"
 
     row = ti(key)
     assert row.state == "success"
@@ -85,10 +85,10 @@ total(extract())
 """,
     )
     create_run("flow")
-    assert run_here(path, queue_ti("flow", "extract")) == "success"
+    assert run_state(path, queue_ti("flow", "extract")) == "success"
     key = queue_ti("flow", "total")
 
-    assert run_here(path, key) == "success"
+    assert run_state(path, key) == "success"
 
     assert "total is 6" in read_log(key)
     assert xcom_values("flow", "total")[(-1, "return_value")] == "6"
@@ -108,7 +108,7 @@ BashOperator(
     create_run("templated", conf={"x": 42})
     key = queue_ti("templated", "say", try_number=3, max_tries=5)
 
-    assert run_here(path, key) == "success"
+    assert run_state(path, key) == "success"
 
     assert "day=2024-03-01 x=42 try=3" in read_log(key)
     rendered = ti(key).rendered_fields
@@ -129,7 +129,7 @@ make_set()
     create_run("bad_xcom")
     key = queue_ti("bad_xcom", "make_set")
 
-    assert run_here(path, key) == "failed"
+    assert run_state(path, key) == "failed"
 
     assert "Task 'make_set' returned a value containing a 'set'" in read_log(key)
     assert "XComNotSerializable" in history(key)[0].error
@@ -152,7 +152,7 @@ BashOperator(task_id="bash_skip", bash_command="exit 99")
 
     for task_id in ("nothing_to_do", "bash_skip"):
         key = queue_ti("skips", task_id)
-        assert run_here(path, key) == "skipped"
+        assert run_state(path, key) == "skipped"
         assert ti(key).state == "skipped"
     assert "no new files" in read_log(TaskKey("skips", RUN_ID, "nothing_to_do", -1, 1))
 
@@ -169,7 +169,7 @@ pick >> [EmptyOperator(task_id="weekday"), EmptyOperator(task_id="weekend")]
     create_run("branching")
     queue_ti("branching", "weekday", state=None, try_number=0)  # weekend has no row yet
 
-    assert run_here(path, queue_ti("branching", "pick")) == "success"
+    assert run_state(path, queue_ti("branching", "pick")) == "success"
 
     assert ti(TaskKey("branching", RUN_ID, "weekend", -1, 0)).state == "skipped"
     assert ti(TaskKey("branching", RUN_ID, "weekday", -1, 0)).state is None
@@ -188,12 +188,12 @@ once()
     )
     create_run("guarded")
     running = queue_ti("guarded", "once", state="running")
-    assert run_here(path, running) is None
+    assert run_state(path, running) is None
     assert ti(running).state == "running"
 
     queue_ti("guarded", "once", try_number=2)
     stale = TaskKey("guarded", RUN_ID, "once", -1, 1)  # the scheduler moved on to try 2
-    assert run_here(path, stale) is None
+    assert run_state(path, stale) is None
     assert ti(stale).state == "queued"
     assert not log_path(*stale).exists()
 
@@ -213,12 +213,12 @@ greet.expand(city=cities(), greeting=["hi", "bye"])
 """,
     )
     create_run("mapped")
-    assert run_here(path, queue_ti("mapped", "cities")) == "success"
+    assert run_state(path, queue_ti("mapped", "cities")) == "success"
 
     # the product of the inputs, argument names sorted, the last varying fastest
     for index, expected in enumerate(["hi, Oslo", "bye, Oslo", "hi, Lima", "bye, Lima"]):
         key = queue_ti("mapped", "greet", map_index=index)
-        assert run_here(path, key) == "success"
+        assert run_state(path, key) == "success"
         assert json.loads(xcom_values("mapped", "greet")[(index, "return_value")]) == expected
 
 
@@ -251,8 +251,8 @@ show_conn()
     create_run("secrets")
     var_key, conn_key = queue_ti("secrets", "echo_var"), queue_ti("secrets", "show_conn")
 
-    assert run_here(path, var_key) == "success"
-    assert run_here(path, conn_key) == "success"
+    assert run_state(path, var_key) == "success"
+    assert run_state(path, conn_key) == "success"
 
     assert "password is ***" in read_log(var_key)
     assert "hunter2-secret" not in read_log(var_key)
@@ -261,36 +261,44 @@ show_conn()
 
 
 def test_callbacks_get_the_context_and_a_failing_one_is_only_logged(dags_folder, tmp_path):
-    marker = tmp_path / "success_callback_ran"
+    notes = tmp_path / "notes"
     path = dag_file(
         dags_folder,
         "callbacks",
         f"""
 def broken(context):
     raise RuntimeError("callback exploded")
-def record(context):
-    open({str(marker)!r}, "w").write(context["ti"].state + " " + context["ds"])
+def note(context):
+    with open({str(notes)!r}, "a") as file:
+        file.write(f"{{context['ti'].state}} {{context['ds']}} {{context.get('exception')}}\\n")
 @task(on_failure_callback=broken)
 def fails():
     raise ValueError("task exploded")
-@task(on_success_callback=record)
+@task(retries=1, on_retry_callback=note, on_failure_callback=note)
+def flaky():
+    raise ValueError("try again")
+@task(on_success_callback=note)
 def works():
     return 1
-fails(); works()
+fails(); flaky(); works()
 """,
     )
     create_run("callbacks")
-    failing, working = queue_ti("callbacks", "fails"), queue_ti("callbacks", "works")
+    failing = queue_ti("callbacks", "fails")
 
-    assert run_here(path, failing) == "failed"
-    assert run_here(path, working) == "success"
+    assert run_state(path, failing) == "failed"
+    assert run_state(path, queue_ti("callbacks", "flaky", max_tries=1)) == "up_for_retry"
+    assert run_state(path, queue_ti("callbacks", "works")) == "success"
 
     log = read_log(failing)
     assert "ValueError: task exploded" in log
     assert "on_failure callback broken failed" in log
     assert "RuntimeError: callback exploded" in log
     assert ti(failing).state == "failed"
-    assert marker.read_text() == "success 2024-03-01"
+    assert notes.read_text().splitlines() == [
+        "up_for_retry 2024-03-01 try again",
+        "success 2024-03-01 None",
+    ]
 
 
 def test_a_rescheduled_sensor_keeps_its_first_start_date(dags_folder):
@@ -308,12 +316,12 @@ wait_for_file()
     create_run("sensing")
     key = queue_ti("sensing", "wait_for_file")
 
-    assert run_here(path, key) == "up_for_reschedule"
+    assert run_state(path, key) == "up_for_reschedule"
     first = ti(key)
     assert first.next_try_at > datetime.now(UTC) + timedelta(minutes=4)
 
     queue_ti("sensing", "wait_for_file")  # the scheduler re-queues the same try
-    assert run_here(path, key) == "up_for_reschedule"
+    assert run_state(path, key) == "up_for_reschedule"
     assert ti(key).start_date == first.start_date
     assert len(history(key)) == 1
     assert read_log(key).count("Rescheduling task") == 2
@@ -338,7 +346,7 @@ dump()
     create_run("ctx", run_id="scheduled__earlier", logical_date=earlier, state="success")
     create_run("ctx", conf={"x": 7, "extra": "y"})
 
-    assert run_here(path, queue_ti("ctx", "dump")) == "success"
+    assert run_state(path, queue_ti("ctx", "dump")) == "success"
 
     assert json.loads(out.read_text()) == {
         "ds": "2024-03-01",
