@@ -99,6 +99,18 @@ def session_scope(readonly: bool = False) -> Iterator[Session]:
         session.close()
 
 
+def reset_after_fork() -> None:
+    """In a forked child: forget the parent's pooled connections without harming them.
+
+    Closing an inherited PostgreSQL connection would send Terminate on the socket the
+    parent still uses, so those are only dropped; an inherited SQLite connection is
+    closed, which clears the lock state the child copied from its parent.
+    """
+    for engine in _engines.values():
+        engine.dispose(close=engine.dialect.name == "sqlite")
+    _engines.clear()
+
+
 def dispose_engines() -> None:
     """Drop pooled connections, e.g. right after fork or between tests."""
     for engine in _engines.values():

@@ -132,8 +132,8 @@ def _child(
             connection.close()
         for number in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
             signal.signal(number, signal.SIG_DFL)  # whatever the supervisor made of them
-        # SQLite must not take the supervisor's open connection for this process's own.
-        db.dispose_engines()
+        # The supervisor's pooled connections must not become this process's own.
+        db.reset_after_fork()
         TryProcess(key, dag, started, _PipeLine(conn)).run()
         code = 0
     except BaseException:
