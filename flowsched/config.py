@@ -74,13 +74,13 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "celery": {
         "broker_url": "redis://localhost:6379/0",
-        "result_backend": "",
         "worker_concurrency": 8,
+        "task_queued_timeout": 600.0,
         "default_queue": "default",
     },
 }
 
-SECRET_WORDS = ("password", "secret", "sql_alchemy_conn", "broker_url", "result_backend")
+SECRET_WORDS = ("password", "secret", "sql_alchemy_conn", "broker_url")
 
 
 class ConfigError(Exception):

@@ -85,8 +85,9 @@ class CeleryExecutor(BaseExecutor):
 
     def end(self) -> None:
         """Publish what is still unsent, if the broker allows; the tries run on."""
-        self._next_send = 0.0
-        self._send_unsent()
+        if self._app is not None:
+            self._next_send = 0.0
+            self._send_unsent()
         self.terminate()
 
     def terminate(self) -> None:

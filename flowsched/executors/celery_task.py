@@ -1,9 +1,9 @@
 """What a Celery worker does with a message: supervise the try as a LocalExecutor worker would.
 
-The try runs through ``runner.worker.run_queued_try``: the DAG file imported once per pool
-process, a forked child per try in its own process group, ``execution_timeout``
-enforced, the failure policy applied when the child dies without recording a state, the
-log written under this machine's ``logging.base_log_folder``. Nothing is returned to
+The try goes through ``runner.worker.run_queued_try``: the DAG file imported once per
+pool process and file version, the try run in a forked child, its heartbeat, its
+``execution_timeout`` and its end kept and recorded by this pool process, its log
+written under this machine's ``logging.base_log_folder``. Nothing is returned to
 Celery: the try's state is in the database, where the executor looks for it.
 """
 

@@ -2,9 +2,9 @@
 
 The Job row (``job_type = "worker"``) is the worker's proof of life for the UI and the
 CLI. It is written through an engine of its own without a pool: the prefork pool forks
-its processes from this one, and a pool process that inherited a pooled connection would
-close it (as every supervisor does with its connections before forking a try), cutting
-this process's connection to the database under it.
+its processes from this one, and a pool process (or a try it forks) that inherited a
+pooled connection would close it when it drops its parent's engines, cutting this
+process's connection to the database under it.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ observed through the database."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,11 +24,17 @@ from tests.e2e.support import (
     ti_states,
     tis_of,
     wait_for,
-    wait_for_dag,
     write_dag,
     xcom_value,
 )
-from tests.executors.celery_support import Worker, private_queues, process_running
+from tests.executors.celery_support import (
+    Worker,
+    descendants,
+    private_queues,
+    process_running,
+    still_running,
+    stop_all,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.celery, pytest.mark.postgres]
 
@@ -98,11 +106,7 @@ def processes(queues: dict[str, str]) -> Iterator[list[Worker | Scheduler]]:
     """Workers and schedulers the test starts; stopped after (before its queues go)."""
     started: list[Worker | Scheduler] = []
     yield started
-    for process in started:
-        if isinstance(process, Worker):
-            process.ensure_stopped()
-        elif process.process is not None and process.process.poll() is None:
-            process.kill()
+    stop_all(started)
 
 
 def start(processes: list[Worker | Scheduler], process: Worker | Scheduler) -> Any:
@@ -118,9 +122,10 @@ def test_a_dag_runs_on_celery_workers_routed_by_queue(
     special_only = ["--queues", queues["special"], "--concurrency", "1"]
     start(processes, Worker(home, "special", *special_only, env={"WORKER_ROLE": "special"}))
     scheduler = start(processes, Scheduler(home))
-    wait_for_dag("celery_pipeline")
     flowsched("dags", "trigger", "celery_pipeline")
-    run = wait_for(lambda: finished_run("celery_pipeline"), "the run to end")
+    run = wait_for(
+        lambda: still_running(*processes) and finished_run("celery_pipeline"), "the run to end"
+    )
 
     assert run.state == "success", scheduler.output()
     assert set(ti_states("celery_pipeline").values()) == {"success"}
@@ -145,15 +150,19 @@ def test_a_try_whose_worker_is_killed_becomes_a_zombie_and_is_retried(
     write_dag(dags_folder, "celery_zombie", ZOMBIE_DAG, started=started)
     doomed = start(processes, Worker(home, "doomed"))
     scheduler = start(processes, Scheduler(home))
-    wait_for_dag("celery_zombie")
     flowsched("dags", "trigger", "celery_zombie")
-    wait_for(started.exists, "the first try to start")
+    wait_for(lambda: still_running(*processes) and started.exists(), "the first try to start")
     try_pid = int(wait_for(started.read_text, "the first try's pid"))
 
-    doomed.kill_everything()  # the whole machine is lost: worker, pool and try
-    wait_for(lambda: not process_running(try_pid), "the first try to be gone")
-    start(processes, Worker(home, "rescuer"))
-    run = wait_for(lambda: finished_run("celery_zombie"), "the retried try to succeed")
+    below = descendants(doomed.pid)
+    os.kill(doomed.pid, signal.SIGKILL)  # nothing it started may carry on without it
+    wait_for(lambda: not any(map(process_running, below)), "its pool and try to die with it")
+    assert try_pid in below
+    rescuer = start(processes, Worker(home, "rescuer"))
+    run = wait_for(
+        lambda: still_running(scheduler, rescuer) and finished_run("celery_zombie"),
+        "the retried try to succeed",
+    )
 
     [ti] = tis_of("celery_zombie")
     assert (run.state, ti.state, ti.try_number) == ("success", "success", 2)

@@ -7,7 +7,7 @@ import os
 import signal
 import subprocess
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import pytest
 from kombu import Exchange, Queue
 
 from flowsched.executors.celery_app import create_app
-from tests.e2e.support import FLOWSCHED, wait_for
+from tests.e2e.support import FLOWSCHED, Scheduler, wait_for
 
 
 def unique_queue(label: str) -> str:
@@ -93,25 +93,42 @@ class Worker:
         return self.process.wait(timeout)
 
     def kill_everything(self) -> None:
-        """SIGKILL the worker and every process it started, tries included (a lost
-        machine): a try in its own process group would otherwise outlive its worker."""
+        """SIGKILL the worker and every process below it at once, tries included (a lost
+        machine): nothing is left to record the try's end or beat its heartbeat."""
         assert self.process is not None
         for pid in [self.pid, *descendants(self.pid)]:
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         self.process.wait(10)
 
-    def ensure_stopped(self) -> None:
-        """Stop it if it still runs: warm shutdown, else kill everything."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        try:
-            self.stop(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.kill_everything()
-
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def still_running(*processes: Worker | Scheduler) -> bool:
+    """True, or an AssertionError with the output of the first process that exited (so a
+    wait fails at once, not after its timeout)."""
+    for process in processes:
+        assert process.process is not None
+        if process.process.poll() is not None:
+            raise AssertionError(f"{process.log.name} exited early:\n{process.output()}")
+    return True
+
+
+def stop_all(processes: Sequence[Worker | Scheduler]) -> None:
+    """SIGTERM whatever still runs, all at once (a Celery warm shutdown takes seconds),
+    then wait for each; kill what does not stop."""
+    running = [p for p in processes if p.process is not None and p.process.poll() is None]
+    for process in running:
+        process.process.send_signal(signal.SIGTERM)
+    for process in running:
+        try:
+            process.process.wait(20)
+        except subprocess.TimeoutExpired:
+            if isinstance(process, Worker):
+                process.kill_everything()
+            else:
+                process.kill()
 
 
 def descendants(pid: int) -> list[int]:

@@ -19,7 +19,7 @@ from flowsched.executors.celery import CeleryExecutor
 from flowsched.models import DagModel, Job, TaskInstance, utcnow
 from tests.conftest import port_open, service_missing
 from tests.e2e.support import wait_for
-from tests.executors.celery_support import Worker, private_queues
+from tests.executors.celery_support import Worker, private_queues, stop_all
 from tests.runner.support import (
     create_run,
     history,
@@ -77,7 +77,7 @@ def pipeline(dags_folder, database):
 def worker(home, queues):
     worker = Worker(home, "w1", "--concurrency", "2").start()
     yield worker
-    worker.ensure_stopped()
+    stop_all([worker])
 
 
 @pytest.fixture
