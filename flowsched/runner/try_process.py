@@ -10,6 +10,8 @@ changes nothing.
 
 from __future__ import annotations
 
+import os
+
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -62,7 +64,7 @@ class TryProcess:
 
     def run(self) -> None:
         with try_log_file(log_path(*self.key)) as sink, capture_try_output(sink, capture_fds=True):
-            logger.info("Starting %s on %s (pid %s)", self.key, self.ti.hostname, self.ti.pid)
+            logger.info("Starting %s on %s (pid %s)", self.key, self.ti.hostname, os.getpid())
             with sigterm_interrupts():
                 outcome = self._execute()
             result = TryResult.of(outcome, self.task, utcnow())
