@@ -10,9 +10,8 @@ changes nothing.
 
 from __future__ import annotations
 
-import os
-
 import logging
+import os
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowsched.executors.base import TaskKey
