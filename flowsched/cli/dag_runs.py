@@ -407,7 +407,7 @@ def _run_states(dag_id: str, run_ids: list[str]) -> dict[str, str]:
                 DagRun.dag_id == dag_id, DagRun.run_id.in_(run_ids)
             )
         )
-        return dict(rows.tuples().all())
+        return dict(rows.all())
 
 
 # --- delete ----------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ class DagStore:
     def changed(self, session: Session) -> list[str]:
         """Load every DAG whose hash differs from the cached one; their ids (new ones too)."""
         query = select(SerializedDagModel.dag_id, SerializedDagModel.dag_hash)
-        stored = dict(session.execute(query).tuples().all())
+        stored = dict(session.execute(query).all())
         for gone in set(self._dags) - set(stored):
             del self._dags[gone]
         changed = [

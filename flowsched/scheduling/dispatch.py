@@ -75,7 +75,7 @@ _POOLS = select(Pool.pool, Pool.slots)
 def open_slots(session: Session, executor_free: int, settings: SchedulerSettings) -> Slots:
     """What may start now, from one grouped count of the queued and running instances."""
     connection = session.connection()
-    pools = dict(connection.execute(_POOLS).tuples().all())
+    pools = dict(connection.execute(_POOLS).all())
     pools.setdefault(DEFAULT_POOL, settings.default_pool_slots)
     slots = Slots(free=0, pools=pools)
     total = 0

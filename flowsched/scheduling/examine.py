@@ -7,21 +7,23 @@ whatever its size: one SELECT of its rows, and one guarded UPDATE per kind of ch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, literal, or_, select
 from sqlalchemy.orm import Session
 
 from flowsched.models import DagRun, TaskInstance
-from flowsched.models.states import DagRunState
+from flowsched.models.states import FINISHED_TI_STATES, UNFINISHED_TI_STATES, DagRunState
 from flowsched.models.states import TaskInstanceState as TI
 from flowsched.parsing.serialize import SerializedDAG
 from flowsched.scheduling import finishing, mapping
 from flowsched.scheduling.bulk import transition_many
 from flowsched.scheduling.claims import RunRef
 from flowsched.scheduling.readiness import Decision, TIKey, TIRow, decide
+
+MAX_TARGETED_TASKS = 1000  # beyond this, one read of the whole run is cheaper
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,25 @@ class Examined:
     finished: DagRunState | None  # the state the run ended in during this look
 
 
-def examine(session: Session, dag: SerializedDAG, run: RunRef, now: datetime) -> Examined:
+def examine(
+    session: Session,
+    dag: SerializedDAG,
+    run: RunRef,
+    now: datetime,
+    ended_tasks: Collection[str] | None = None,
+) -> Examined:
+    """Look at a run. With ``ended_tasks`` (the tasks whose tries just ended: an event
+    pass) only their downstream tasks are looked at, which is what keeps a pass cheap in a
+    run of thousands of tasks; whenever that is not enough (something must be skipped,
+    failed upstream, expanded, or the run may have ended) the whole run is examined."""
+    if ended_tasks is not None and not finishing.timed_out(dag, run, now):
+        quick = _examine_downstream(session, dag, run, now, ended_tasks)
+        if quick is not None:
+            return quick
+    return _examine_all(session, dag, run, now)
+
+
+def _examine_all(session: Session, dag: SerializedDAG, run: RunRef, now: datetime) -> Examined:
     rows = load_rows(session, run)
     if finishing.timed_out(dag, run, now):
         states = {(row.task_id, row.map_index): row.state for row in rows}
@@ -55,17 +75,76 @@ def examine(session: Session, dag: SerializedDAG, run: RunRef, now: datetime) ->
     return Examined(decision.next_due, state)
 
 
+def _examine_downstream(
+    session: Session, dag: SerializedDAG, run: RunRef, now: datetime, ended: Collection[str]
+) -> Examined | None:
+    """The fast path of an event pass, or None (before writing anything) when the run
+    needs a full look."""
+    known = [dag.task_dict[task_id] for task_id in ended if task_id in dag.task_dict]
+    candidates = {down for task in known for down in task.downstream_task_ids}
+    needed = set(ended) | candidates
+    needed.update(up for down in candidates for up in dag.task_dict[down].upstream_task_ids)
+    if len(needed) > MAX_TARGETED_TASKS or any(_needs_full_look(dag, t) for t in candidates):
+        return None
+    rows = load_rows(session, run, needed)
+    if any(row.task_id in candidates and row.state in FINISHED_TI_STATES for row in rows):
+        return None  # e.g. skipped by a branch: what is below them must be settled
+    decision = decide(dag, rows, now, only=candidates)
+    if decision.settle or decision.expand:
+        return None
+    if not _schedule(session, run, decision, now):
+        return Examined(decision.next_due, None)
+    if decision.new_try or decision.resume or _has_unfinished(session, run):
+        return Examined(decision.next_due, None)
+    return None
+
+
+def _needs_full_look(dag: SerializedDAG, task_id: str) -> bool:
+    task = dag.task_dict[task_id]
+    return task.is_mapped or task.depends_on_past
+
+
+_UNFINISHED = (
+    select(literal(1))
+    .where(
+        TaskInstance.dag_id == bindparam("dag_id"),
+        TaskInstance.run_id == bindparam("run_id"),
+        or_(
+            TaskInstance.state.is_(None),
+            TaskInstance.state.in_([s for s in UNFINISHED_TI_STATES if s is not None]),
+        ),
+    )
+    .limit(1)
+)
+
+
+def _has_unfinished(session: Session, run: RunRef) -> bool:
+    params = {"dag_id": run.dag_id, "run_id": run.run_id}
+    return session.connection().execute(_UNFINISHED, params).first() is not None
+
+
 _ROWS = select(
     TaskInstance.task_id,
     TaskInstance.map_index,
     TaskInstance.state,
-    TaskInstance.try_number,
     TaskInstance.next_try_at,
 ).where(TaskInstance.dag_id == bindparam("dag_id"), TaskInstance.run_id == bindparam("run_id"))
 
 
-def load_rows(session: Session, run: RunRef) -> list[TIRow]:
-    result = session.connection().execute(_ROWS, {"dag_id": run.dag_id, "run_id": run.run_id})
+_ROWS_OF_TASKS = _ROWS.where(TaskInstance.task_id.in_(bindparam("task_ids", expanding=True)))
+
+
+def load_rows(
+    session: Session, run: RunRef, task_ids: Collection[str] | None = None
+) -> list[TIRow]:
+    """The run's rows (of ``task_ids`` only, if given)."""
+    params: dict[str, object] = {"dag_id": run.dag_id, "run_id": run.run_id}
+    if task_ids is None:
+        result = session.connection().execute(_ROWS, params)
+    else:
+        result = session.connection().execute(
+            _ROWS_OF_TASKS, {**params, "task_ids": list(task_ids)}
+        )
     return [TIRow(*row) for row in result]
 
 

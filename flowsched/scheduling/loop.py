@@ -14,18 +14,19 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
 from flowsched.executors.base import BaseExecutor, ExecutorEvent, TaskKey
 from flowsched.models import DagModel, utcnow
 from flowsched.scheduling import claims, dispatch, runs, zombies
-from flowsched.scheduling.claims import RunRef
+from flowsched.scheduling.claims import RunKey, RunRef
 from flowsched.scheduling.dagstore import DagStore
 from flowsched.scheduling.examine import examine
 from flowsched.scheduling.jobs import SchedulerJob
@@ -110,17 +111,20 @@ class SchedulerLoop:
     # --- passes ----------------------------------------------------------------------
 
     def _guarded_pass(self, events: Sequence[ExecutorEvent], full: bool) -> None:
-        """A pass; a database that is locked or gone for a moment is retried next pass."""
+        """A pass; a database locked or gone for a moment, or a row another process
+        inserted first, makes this pass roll back and the next one try again."""
         try:
             self._pass(events, full)
-        except OperationalError as exc:
+        except (OperationalError, IntegrityError) as exc:
             log.error("scheduler pass failed, retrying: %s", str(exc.orig or exc).splitlines()[0])
             time.sleep(self.settings.idle_poll_interval)
 
     def _pass(self, events: Sequence[ExecutorEvent], full: bool) -> None:
         if full:
             self._refresh_dags_if_due()
-        affected = {(event.key.dag_id, event.key.run_id) for event in events}
+        ended: dict[RunKey, set[str]] = defaultdict(set)
+        for event in events:
+            ended[(event.key.dag_id, event.key.run_id)].add(event.key.task_id)
         now = utcnow()
         with session_scope() as session:
             self.job.heartbeat_if_due(session)
@@ -128,8 +132,8 @@ class SchedulerLoop:
                 self._last_full = time.monotonic()
                 self.store.new_pass()
                 self._housekeeping(session, now)
-            todo = claims.running_runs(session, None if full else sorted(affected))
-            finished = self._examine(session, todo, now, reset_due=full)
+            todo = claims.running_runs(session, None if full else sorted(ended))
+            finished = self._examine(session, todo, now, None if full else ended)
             if finished:
                 self._after_runs_ended(session, finished, now)
             dispatches = dispatch.queue_scheduled(
@@ -154,17 +158,23 @@ class SchedulerLoop:
         )
 
     def _examine(
-        self, session: Session, todo: Iterable[RunRef], now: datetime, *, reset_due: bool
+        self,
+        session: Session,
+        todo: Iterable[RunRef],
+        now: datetime,
+        ended: Mapping[RunKey, set[str]] | None,
     ) -> set[str]:
-        """Examine runs; the DAG ids of runs that ended."""
-        if reset_due:
+        """Examine runs (only below the ended tasks, in an event pass); the DAG ids of runs
+        that ended. A full pass recomputes the next retry time from scratch."""
+        if ended is None:
             self._next_retry = None
         finished = set()
         for run in todo:
             dag = self.store.get(session, run.dag_id)
             if dag is None:
                 continue
-            result = examine(session, dag, run, now)
+            tasks = None if ended is None else ended.get((run.dag_id, run.run_id))
+            result = examine(session, dag, run, now, tasks)
             if result.next_due is not None:
                 self._next_retry = min(result.next_due, self._next_retry or result.next_due)
             if result.finished is not None:
@@ -180,7 +190,7 @@ class SchedulerLoop:
                 runs.refresh_next_dagrun(session, dag, now)
         runs.create_due_runs(session, self.store, now)
         started = runs.start_queued_runs(session, self.store, now)
-        self._examine(session, map(RunRef.of, started), now, reset_due=False)
+        self._examine(session, map(RunRef.of, started), now, {})
 
     def _send(self, dispatches: Iterable[dispatch.Dispatch]) -> None:
         for item in dispatches:
@@ -218,9 +228,7 @@ class SchedulerLoop:
         """
         with session_scope(readonly=True) as session:
             rows = claims.queued_tis(session)
-            filelocs = dict(
-                session.execute(select(DagModel.dag_id, DagModel.fileloc)).tuples().all()
-            )
+            filelocs = dict(session.execute(select(DagModel.dag_id, DagModel.fileloc)).all())
         adopted = [
             dispatch.Dispatch(TaskKey(*row[:5]), filelocs[row.dag_id], row.queue)
             for row in rows

@@ -9,10 +9,11 @@ later, across runs, when scheduled instances are queued (``dispatch.py``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
+from weakref import WeakKeyDictionary
 
 from flowsched.models.states import TaskInstanceState as TI
 from flowsched.parsing.serialize import SerializedDAG, SerializedTask
@@ -28,7 +29,6 @@ class TIRow(NamedTuple):
     task_id: str
     map_index: int
     state: str | None
-    try_number: int
     next_try_at: datetime | None
 
 
@@ -43,32 +43,45 @@ class Decision:
     next_due: datetime | None = None  # earliest retry/reschedule time not reached yet
     states: dict[TIKey, str | None] = field(default_factory=dict)  # after this decision
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.settle or self.new_try or self.resume or self.expand)
-
 
 def decide(
     dag: SerializedDAG,
     rows: Iterable[TIRow],
     now: datetime,
     past: Mapping[TIKey, str | None] | None = None,
+    only: Collection[str] | None = None,
 ) -> Decision:
     """Sweep one run. ``past`` holds the previous run's states for depends_on_past tasks
-    (None when there is no previous run)."""
+    (None when there is no previous run). With ``only``, just those tasks are looked at
+    (``rows`` must then hold them and their upstream tasks)."""
     decision = Decision()
     by_task: dict[str, list[int]] = defaultdict(list)
     for row in rows:
         by_task[row.task_id].append(row.map_index)
         decision.states[(row.task_id, row.map_index)] = row.state
         _check_retry(row, now, decision)
-    for task in dag.tasks:
+    for task in dag.tasks if only is None else (dag.task_dict[t] for t in _in_order(dag, only)):
         waiting = [
             i for i in by_task.get(task.task_id, ()) if decision.states[(task.task_id, i)] is None
         ]
         if waiting:
             _sweep_task(task, waiting, by_task, past, decision)
     return decision
+
+
+def _in_order(dag: SerializedDAG, task_ids: Collection[str]) -> list[str]:
+    """``task_ids`` upstream first (the DAG's stored order), without walking the whole DAG."""
+    position = _positions(dag)
+    return sorted(task_ids, key=position.__getitem__)
+
+
+_position_cache: WeakKeyDictionary[SerializedDAG, dict[str, int]] = WeakKeyDictionary()
+
+
+def _positions(dag: SerializedDAG) -> dict[str, int]:
+    if dag not in _position_cache:
+        _position_cache[dag] = {task.task_id: index for index, task in enumerate(dag.tasks)}
+    return _position_cache[dag]
 
 
 def _check_retry(row: TIRow, now: datetime, decision: Decision) -> None:

@@ -114,7 +114,7 @@ def _active_counts(session: Session, dag_ids: Sequence[str]) -> dict[str, int]:
         )
         .group_by(DagRun.dag_id)
     )
-    return dict(rows.tuples().all())
+    return dict(rows.all())
 
 
 def _store_next(session: Session, dag_id: str, info: DagRunInfo | None, may_create: bool) -> None:
@@ -132,7 +132,13 @@ def refresh_next_dagrun(session: Session, sdag: SerializedDAG, now: datetime) ->
     """Recompute a DAG's next run, e.g. after it was parsed anew or one of its runs ended."""
     active = _active_counts(session, [sdag.dag_id]).get(sdag.dag_id, 0)
     info = _next_info(sdag, _last_automated_interval(session, sdag.dag_id), now)
-    _store_next(session, sdag.dag_id, info, active < sdag.max_active_runs)
+    _store_next(session, sdag.dag_id, info, active < _max_active_runs(sdag))
+
+
+def _max_active_runs(sdag: SerializedDAG) -> int:
+    """A continuous DAG has one active run at a time (Airflow requires max_active_runs=1):
+    each of its runs covers the time since the previous one ended."""
+    return 1 if sdag.timetable.kind == "continuous" else sdag.max_active_runs
 
 
 def create_due_runs(session: Session, store: DagStore, now: datetime) -> list[DagRun]:
@@ -153,9 +159,10 @@ def _create_for_dag(
     session: Session, sdag: SerializedDAG, active: int, now: datetime
 ) -> list[DagRun]:
     created = []
+    limit = _max_active_runs(sdag)
     last = _last_automated_interval(session, sdag.dag_id)
     info = _next_info(sdag, last, now)
-    while info is not None and info.run_after <= now and active < sdag.max_active_runs:
+    while info is not None and info.run_after <= now and active < limit:
         if run_exists(session, sdag.dag_id, logical_date=info.logical_date) is None:
             run = new_run(
                 sdag.dag_id,
@@ -168,9 +175,12 @@ def _create_for_dag(
             session.add(run)
             created.append(run)
             active += 1
-        info = _next_info(sdag, info.data_interval, now)
+        following = _next_info(sdag, info.data_interval, now)
+        if following is not None and following.logical_date <= info.logical_date:
+            break  # a schedule that does not move on (continuous) gets one run per look
+        info = following
     session.flush()
-    _store_next(session, sdag.dag_id, info, active < sdag.max_active_runs)
+    _store_next(session, sdag.dag_id, info, active < limit)
     return created
 
 
@@ -187,9 +197,7 @@ def start_queued_runs(session: Session, store: DagStore, now: datetime) -> list[
                 DagRun.state == DagRunState.RUNNING,
             )
             .group_by(DagRun.dag_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     started = []
     for run in queued:

@@ -23,11 +23,8 @@ def serialized(build) -> SerializedDAG:
     return SerializedDAG.from_dict(serialize_dag(dag))
 
 
-def rows(states: dict[str, str | None], **extra: TIRow) -> list[TIRow]:
-    result = [
-        TIRow(task_id, -1, state, 1 if state else 0, None) for task_id, state in states.items()
-    ]
-    return result + list(extra.values())
+def rows(states: dict[str, str | None]) -> list[TIRow]:
+    return [TIRow(task_id, -1, state, None) for task_id, state in states.items()]
 
 
 def chain_abc() -> None:
@@ -67,7 +64,7 @@ def test_a_skip_propagates_but_a_join_with_none_failed_min_one_success_runs() ->
 def test_retry_waits_for_its_time_then_is_a_new_try() -> None:
     dag = serialized(chain_abc)
     later = NOW + timedelta(seconds=30)
-    waiting = [TIRow("a", -1, "up_for_retry", 1, later), TIRow("b", -1, None, 0, None)]
+    waiting = [TIRow("a", -1, "up_for_retry", later), TIRow("b", -1, None, None)]
     decision = decide(dag, waiting, NOW)
     assert decision.new_try == [] and decision.next_due == later
     decision = decide(dag, waiting, later)
@@ -76,7 +73,7 @@ def test_retry_waits_for_its_time_then_is_a_new_try() -> None:
 
 def test_a_rescheduled_sensor_resumes_without_a_new_try() -> None:
     dag = serialized(chain_abc)
-    decision = decide(dag, [TIRow("a", -1, "up_for_reschedule", 1, NOW)], NOW)
+    decision = decide(dag, [TIRow("a", -1, "up_for_reschedule", NOW)], NOW)
     assert decision.resume == [("a", -1)] and decision.new_try == []
 
 
@@ -101,9 +98,7 @@ def test_a_mapped_task_is_expanded_once_its_upstream_is_done() -> None:
     dag = serialized(build)
     assert decide(dag, rows({"up": None, "m": None}), NOW).expand == []
     assert decide(dag, rows({"up": "success", "m": None}), NOW).expand == ["m"]
-    expanded = [TIRow("up", -1, "success", 1, None)] + [
-        TIRow("m", i, None, 0, None) for i in (0, 1)
-    ]
+    expanded = [TIRow("up", -1, "success", None)] + [TIRow("m", i, None, None) for i in (0, 1)]
     assert decide(dag, expanded, NOW).new_try == [("m", 0), ("m", 1)]
 
 
@@ -113,10 +108,10 @@ def test_downstream_of_a_mapped_task_waits_for_every_instance() -> None:
         mapped >> EmptyOperator(task_id="after")
 
     dag = serialized(build)
-    half = [TIRow("m", 0, "success", 1, None), TIRow("m", 1, "running", 1, None),
-            TIRow("after", -1, None, 0, None)]  # fmt: skip
+    half = [TIRow("m", 0, "success", None), TIRow("m", 1, "running", None),
+            TIRow("after", -1, None, None)]  # fmt: skip
     assert decide(dag, half, NOW).new_try == []
-    done = [*half[:1], TIRow("m", 1, "success", 1, None), half[2]]
+    done = [*half[:1], TIRow("m", 1, "success", None), half[2]]
     assert decide(dag, done, NOW).new_try == [("after", -1)]
 
 
