@@ -210,7 +210,7 @@ def show_dag(dag_id: str, output: str) -> None:
         state = "paused" if model.is_paused else "unpaused"
         count = f"{len(dag.tasks)} task{'' if len(dag.tasks) == 1 else 's'}"
         click.echo(f"{count}, {state}, in {_shown_path(model.fileloc, 'tree')}")
-    for line in _tree_lines(dag):
+    for line in tree_lines(dag):
         click.echo(line)
 
 
@@ -250,7 +250,7 @@ def _ordered(dag: SerializedDAG, task_ids: frozenset[str]) -> list[str]:
     return [task.task_id for task in dag.tasks if task.task_id in task_ids]
 
 
-def _tree_lines(dag: SerializedDAG) -> Iterator[str]:
+def tree_lines(dag: SerializedDAG) -> Iterator[str]:
     """Each root, then its downstream tasks indented below it.
 
     A task with several upstream tasks is drawn in full the first time only; later it is
@@ -366,6 +366,9 @@ def pause(dag_id: str) -> None:
 def unpause(dag_id: str) -> None:
     """Let the scheduler create and start runs of this DAG again."""
     _set_paused(dag_id, paused=False)
+    from flowsched.scheduling.wakeup import nudge_scheduler
+
+    nudge_scheduler()  # a due run starts now, not at the scheduler's next idle poll
 
 
 def _set_paused(dag_id: str, paused: bool) -> None:

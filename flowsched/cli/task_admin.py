@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowsched.cli.dag_runs import find_run, parse_date
-from flowsched.cli.dags import _tree_lines, cli_user, get_serialized_dag, scan
+from flowsched.cli.dags import cli_user, get_serialized_dag, scan, tree_lines
 from flowsched.cli.errors import fail
 from flowsched.cli.output import render
 from flowsched.db import session_scope
@@ -48,7 +48,7 @@ def list_tasks(dag_id: str, tree: bool) -> None:
     scan()
     with session_scope(readonly=True) as session:
         dag = get_serialized_dag(session, dag_id)
-    for line in _tree_lines(dag) if tree else dag.task_ids:
+    for line in tree_lines(dag) if tree else dag.task_ids:
         click.echo(line)
 
 
