@@ -16,9 +16,13 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
-from flowsched.config import conf
+from flowsched.config import ConfigError, conf
 
 _engines: dict[tuple[str, int], Engine] = {}
+
+
+class DatabaseFolderUnusable(ConfigError):
+    """The SQLite file's folder cannot be created: FLOWSCHED_HOME or the URL is wrong."""
 
 
 class DatabaseNotUpgraded(Exception):
@@ -52,7 +56,14 @@ def _ensure_sqlite_folder(url: str) -> None:
 
     database = make_url(url).database
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseFolderUnusable(
+                f"cannot create the database folder {folder}: {exc.strerror} "
+                "(check FLOWSCHED_HOME or [database] sql_alchemy_conn)"
+            ) from None
 
 
 def _configure_sqlite(engine: Engine) -> None:

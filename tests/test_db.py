@@ -116,3 +116,14 @@ def test_upgrade_from_empty_on_postgresql(postgres_url):
     _exercise_schema()
     db.reset_db()
     _assert_fully_migrated()
+
+
+def test_an_unusable_home_is_one_clear_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("FLOWSCHED_HOME", str(blocker / "home"))
+    monkeypatch.delenv("FLOWSCHED__DATABASE__SQL_ALCHEMY_CONN", raising=False)
+    db.dispose_engines()
+    with pytest.raises(db.DatabaseFolderUnusable, match="cannot create the database folder"):
+        db.upgrade_db()
+    db.dispose_engines()
