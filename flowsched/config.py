@@ -113,7 +113,7 @@ class Config:
         path = self.config_file
         try:
             stat = path.stat()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             return {}
         stamp = (stat.st_mtime_ns, stat.st_size)
         if self._cache.path != path or self._cache.stamp != stamp:
