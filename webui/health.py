@@ -1,21 +1,24 @@
-"""Is flowsched working? The database answers, and a scheduler heartbeat is recent."""
+"""Is flowsched working? The database answers, and a scheduler heartbeat is recent.
+
+With several schedulers (PostgreSQL, high availability) the answer lists every alive one,
+so a monitor sees when one of two is gone while the service is still healthy.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from flowsched.config import conf
 from flowsched.db import session_scope
+from flowsched.liveness import MISSED_HEARTBEATS, AliveJob, alive_jobs, alive_threshold
 from flowsched.models import Job, utcnow
 
-# Missing this many heartbeats in a row means the scheduler is gone (6 x 5 s = 30 s,
-# Airflow's scheduler_health_check_threshold).
-MISSED_HEARTBEATS = 6
+__all__ = ["MISSED_HEARTBEATS", "Health", "check_health", "latest_scheduler_heartbeat"]
 
 
 @dataclass
@@ -23,11 +26,11 @@ class Health:
     database_ok: bool
     latest_heartbeat: datetime | None
     heartbeat_age: float | None
+    schedulers: Sequence[AliveJob] = field(default_factory=tuple)  # alive, latest beat first
 
     @property
     def scheduler_ok(self) -> bool:
-        limit = MISSED_HEARTBEATS * conf.getfloat("scheduler", "scheduler_heartbeat_interval")
-        return self.heartbeat_age is not None and self.heartbeat_age <= limit
+        return self.heartbeat_age is not None and self.heartbeat_age <= alive_threshold()
 
     @property
     def healthy(self) -> bool:
@@ -44,6 +47,15 @@ class Health:
                 "status": status(self.scheduler_ok),
                 "latest_scheduler_heartbeat": self.latest_heartbeat,
                 "heartbeat_age_seconds": self.heartbeat_age,
+                "alive_schedulers": [
+                    {
+                        "hostname": job.hostname,
+                        "pid": job.pid,
+                        "latest_heartbeat": job.latest_heartbeat,
+                        "heartbeat_age_seconds": round(job.heartbeat_age, 3),
+                    }
+                    for job in self.schedulers
+                ],
             },
         }
 
@@ -62,7 +74,8 @@ def check_health() -> Health:
         with session_scope(readonly=True) as session:
             session.execute(text("SELECT 1"))
             beat = latest_scheduler_heartbeat(session)
+            schedulers = alive_jobs(session, job_type="scheduler")
     except SQLAlchemyError:
         return Health(False, None, None)
     age = (utcnow() - beat).total_seconds() if beat else None
-    return Health(True, beat, age)
+    return Health(True, beat, age, schedulers)

@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "connections": "flowsched.cli.connections:connections",
     "dags": "flowsched.cli.dags:dags",
     "db": "flowsched.cli.db:db",
+    "jobs": "flowsched.cli.jobs:jobs",
     "pools": "flowsched.cli.pools:pools",
     "scheduler": "flowsched.cli.scheduler:scheduler",
     "standalone": "flowsched.cli.standalone:standalone",

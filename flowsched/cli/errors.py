@@ -23,7 +23,7 @@ def fail(message: str) -> NoReturn:
 def run_guarded(command: click.Command) -> int:
     """Run the root command, turning expected failures into one line and exit 1."""
     try:
-        command.main(standalone_mode=False)
+        status = command.main(standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 1
@@ -49,4 +49,6 @@ def run_guarded(command: click.Command) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return 1
-    return 0
+    # Without standalone mode click returns the status of ``ctx.exit(n)`` instead of
+    # raising it (commands themselves return None).
+    return status if isinstance(status, int) else 0

@@ -10,7 +10,7 @@ The hot queries are built once, with bound parameters, and reused every pass.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -63,6 +63,19 @@ def due_dags(session: Session, now: datetime, limit: int = 500) -> Sequence[DagM
         .limit(limit)
     )
     return session.scalars(_claim(query, DagModel)).all()
+
+
+def lock_dags(session: Session, dag_ids: Collection[str]) -> set[str]:
+    """Lock the rows of these DAGs, skipping those another scheduler holds; the ids locked.
+
+    A DAG's row is held while its active runs are counted and its queued runs started:
+    a run that another scheduler started in its still open pass is invisible to a count,
+    so only the holder of the DAG's row may start its runs (or ``max_active_runs`` would be
+    exceeded by two schedulers each starting one)."""
+    if not dag_ids:
+        return set()
+    query = select(DagModel.dag_id).where(DagModel.dag_id.in_(sorted(dag_ids)))
+    return set(session.scalars(_claim(query, DagModel)))
 
 
 def queued_runs(session: Session, limit: int = 200) -> Sequence[DagRun]:

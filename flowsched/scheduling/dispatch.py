@@ -88,6 +88,24 @@ def open_slots(session: Session, executor_free: int, settings: SchedulerSettings
     return slots
 
 
+# pg_advisory_xact_lock key of the dispatch step ("flowschd" as a 64-bit integer)
+DISPATCH_LOCK = int.from_bytes(b"flowschd", "big")
+
+
+def _one_scheduler_at_a_time(session: Session) -> None:
+    """On PostgreSQL, wait until no other scheduler's pass is between counting free slots
+    and committing what it queued (a transaction lock, released by that commit).
+
+    Row locks keep two schedulers off the same task instance, not off the same slot: the
+    instances another scheduler queued in its still open pass are invisible to a count,
+    so both would fill the same free pool slots, parallelism and max_active_tasks. The
+    wait is short: the holder only queues and commits (it waits for no row lock meanwhile,
+    its claims skip locked rows), and SQLite runs one scheduler anyway."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(DISPATCH_LOCK)))
+
+
 def queue_scheduled(
     session: Session,
     store: DagStore,
@@ -98,6 +116,7 @@ def queue_scheduled(
     only_run: RunKey | None = None,
 ) -> list[Dispatch]:
     """Move the best scheduled instances that fit to ``queued``; the tries to send."""
+    _one_scheduler_at_a_time(session)
     slots = open_slots(session, executor_free, settings)
     if slots.free <= 0:
         return []

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import socket
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -42,7 +43,13 @@ class SchedulerJob:
         """Beat inside the caller's transaction (no extra commit) when the interval passed."""
         if time.monotonic() - self._last_beat < self.interval:
             return
-        session.execute(update(Job).where(Job.id == self.id).values(latest_heartbeat=utcnow()))
+        # state too: a scheduler that another took for dead (a pause longer than the
+        # threshold) is alive again
+        session.execute(
+            update(Job)
+            .where(Job.id == self.id)
+            .values(latest_heartbeat=utcnow(), state="running", end_date=None)
+        )
         self._last_beat = time.monotonic()
 
     def finish(self, state: str) -> None:
@@ -50,6 +57,34 @@ class SchedulerJob:
             session.execute(
                 update(Job).where(Job.id == self.id).values(state=state, end_date=utcnow())
             )
+
+
+class DeadScheduler(NamedTuple):
+    id: int
+    hostname: str
+    pid: int
+    latest_heartbeat: datetime
+
+
+def claim_dead_schedulers(
+    session: Session, now: datetime, threshold: float, me: int | None = None
+) -> list[DeadScheduler]:
+    """Schedulers still marked running whose heartbeat is older than ``threshold`` seconds
+    (killed, crashed, their machine lost), marked ``failed`` here. One guarded UPDATE, so
+    that of several live schedulers exactly one takes over the work of each dead one."""
+    rows = session.execute(
+        update(Job)
+        .where(
+            Job.job_type == JOB_TYPE,
+            Job.state == "running",
+            Job.latest_heartbeat < now - timedelta(seconds=threshold),
+            Job.id != me,
+        )
+        .values(state="failed", end_date=now)
+        .returning(Job.id, Job.hostname, Job.pid, Job.latest_heartbeat)
+        .execution_options(synchronize_session=False)
+    )
+    return [DeadScheduler(*row) for row in rows]
 
 
 def live_scheduler_count(session: Session) -> int:

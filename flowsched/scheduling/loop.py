@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
 from flowsched.executors.base import BaseExecutor, ExecutorEvent, TaskKey
+from flowsched.liveness import MISSED_HEARTBEATS
 from flowsched.models import DagModel, utcnow
-from flowsched.scheduling import claims, dispatch, runs, zombies
+from flowsched.scheduling import claims, dispatch, jobs, runs, zombies
 from flowsched.scheduling.claims import RunKey, RunRef
 from flowsched.scheduling.dagstore import DagStore
 from flowsched.scheduling.examine import examine
@@ -56,6 +57,10 @@ class SchedulerLoop:
         self._last_parse = -math.inf
         self._next_retry: datetime | None = None
         self._next_dagrun: datetime | None = None
+        # a scheduler silent for this long is dead (as `jobs check` and /health judge)
+        self._dead_after = MISSED_HEARTBEATS * self.settings.heartbeat_interval
+        self._next_dead_check = 0.0
+        self._adopt_after_pass = False
 
     def request_stop(self) -> None:
         """From a signal handler: finish the pass, let running tries end, stop."""
@@ -145,17 +150,42 @@ class SchedulerLoop:
                 self.settings,
             )
         self._send(dispatches)
+        if self._adopt_after_pass:
+            self._adopt_after_pass = False
+            self._adopt("queued tries that a dead scheduler may never have sent")
 
     def _housekeeping(self, session: Session, now: datetime) -> None:
-        """What only a full pass does: create and start runs, fail zombies."""
+        """What only a full pass does: create and start runs, fail zombies, take over from
+        dead schedulers."""
         runs.create_due_runs(session, self.store, now)
         runs.start_queued_runs(session, self.store, now)
         zombies.fail_zombies(session, self.store, now, self.settings.zombie_threshold)
+        self._take_over_dead_schedulers(session, now)
         self._next_dagrun = session.scalar(
             select(func.min(DagModel.next_dagrun_create_after)).where(
                 DagModel.is_paused.is_(False), DagModel.is_active.is_(True)
             )
         )
+
+    def _take_over_dead_schedulers(self, session: Session, now: datetime) -> None:
+        """A scheduler that died (kill -9, crash, machine lost) may have queued tries in the
+        database that it never handed to its executor: once this pass commits, every try
+        still queued is sent again, as at start-up (``_adopt``). Its runs need nothing:
+        PostgreSQL released their locks with its connection. Only one live scheduler
+        claims each dead one; checked once per heartbeat interval."""
+        if time.monotonic() < self._next_dead_check:
+            return
+        self._next_dead_check = time.monotonic() + self.settings.heartbeat_interval
+        for dead in jobs.claim_dead_schedulers(session, now, self._dead_after, self.job.id):
+            log.warning(
+                "scheduler job %s (pid %s on %s) stopped heartbeating at %s: marked failed; "
+                "sending the tries still queued again",
+                dead.id,
+                dead.pid,
+                dead.hostname,
+                dead.latest_heartbeat,
+            )
+            self._adopt_after_pass = True
 
     def _examine(
         self,
@@ -219,7 +249,7 @@ class SchedulerLoop:
 
     # --- start and stop --------------------------------------------------------------
 
-    def _adopt(self) -> None:
+    def _adopt(self, what: str = "queued tries left by the previous scheduler") -> None:
         """Re-send the tries a previous scheduler queued but that never started.
 
         The runner's guarded queued -> running step lets exactly one copy of a try run,
@@ -235,7 +265,7 @@ class SchedulerLoop:
             if row.dag_id in filelocs
         ]
         if adopted:
-            log.info("re-queueing %d queued tries left by the previous scheduler", len(adopted))
+            log.info("re-queueing %d %s", len(adopted), what)
         self._send(adopted)
 
     def _shutdown(self, state: str) -> None:

@@ -189,6 +189,10 @@ def start_queued_runs(session: Session, store: DagStore, now: datetime) -> list[
     queued = claims.queued_runs(session)
     if not queued:
         return []
+    ours = claims.lock_dags(session, {run.dag_id for run in queued})
+    queued = [run for run in queued if run.dag_id in ours]
+    if not queued:
+        return []
     running = dict(
         session.execute(
             select(DagRun.dag_id, func.count())

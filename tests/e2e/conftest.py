@@ -2,6 +2,10 @@
 
 Settings are made small so that things happen quickly (idle poll, re-scan interval) on a
 shared 2-core machine; nothing here asserts how fast anything is.
+
+Every test that uses ``migrated_db`` (the ``scheduler`` fixture does) runs twice: on
+SQLite in its home, and on a fresh PostgreSQL database (ids ``sqlite`` / ``postgres``).
+A test that only makes sense on one of them says so with ``@pytest.mark.backends("sqlite")``.
 """
 
 from __future__ import annotations
@@ -11,7 +15,46 @@ from pathlib import Path
 
 import pytest
 
+from flowsched import db
 from tests.e2e.support import Scheduler
+
+BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "backends(*names): run an e2e test on these databases only (sqlite, postgres)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("backends")
+    names = marker.args if marker else BACKENDS
+    unknown = set(names) - set(BACKENDS)
+    assert not unknown, f"unknown backend(s) {unknown}; known: {BACKENDS}"
+    params = [
+        pytest.param(name, marks=[pytest.mark.postgres] if name == "postgres" else [])
+        for name in names
+    ]
+    metafunc.parametrize("backend", params, indirect=True)
+
+
+@pytest.fixture
+def backend(request: pytest.FixtureRequest) -> str:
+    """The metadata database of this test: "sqlite" or "postgres"."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def migrated_db(backend: str, home: Path, request: pytest.FixtureRequest) -> Path:
+    """A home whose database is at the current schema: SQLite in the home, or a brand-new
+    PostgreSQL database (``postgres_url``) that this process and its children use."""
+    if backend == "postgres":
+        request.getfixturevalue("postgres_url")
+    db.upgrade_db()
+    return home
 
 
 @pytest.fixture

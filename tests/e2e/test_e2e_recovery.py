@@ -153,6 +153,7 @@ def _first_try_error() -> str | None:
         return first.error
 
 
+@pytest.mark.backends("sqlite")  # PostgreSQL runs several: see test_ha_e2e.py
 def test_a_second_scheduler_refuses_and_sigterm_stops_cleanly(scheduler: Scheduler) -> None:
     scheduler.start()
     wait_for(lambda: _scheduler_jobs("running"), "the scheduler's job row")
@@ -164,6 +165,7 @@ def test_a_second_scheduler_refuses_and_sigterm_stops_cleanly(scheduler: Schedul
     assert _scheduler_jobs("success")
 
 
+@pytest.mark.backends("sqlite")  # PostgreSQL runs several: see test_ha_e2e.py
 def test_daemon_mode_writes_its_pid_and_stops_on_sigterm(scheduler: Scheduler, home: Path) -> None:
     pid_file = home / "sched.pid"
     started = flowsched("scheduler", "-D", "--pid", str(pid_file))
