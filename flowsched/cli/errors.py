@@ -41,13 +41,14 @@ def run_guarded(command: click.Command) -> int:
             reason = "the database is not initialised: run `flowsched db upgrade` first"
         click.echo(f"Error: database: {reason}", err=True)
         return 1
-    except PermissionError as exc:
-        click.echo(f"Error: permission denied: {exc.filename or exc}", err=True)
-        return 1
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         sys.stderr.close()
+        return 1
+    except OSError as exc:  # an unreadable file, a full disk: the OS's reason and the path
+        where = f": {exc.filename}" if exc.filename else ""
+        click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
         return 1
     # Without standalone mode click returns the status of ``ctx.exit(n)`` instead of
     # raising it (commands themselves return None).
