@@ -10,7 +10,41 @@ from flowsched.authoring.context import callable_kwargs
 from flowsched.exceptions import FlowschedException
 
 
-class PythonOperator(BaseOperator):
+class PythonCallableMixin(BaseOperator):
+    """How a task holds and calls ``python_callable``, shared by PythonOperator and
+    PythonSensor so that both validate it and pass it arguments the same way."""
+
+    python_callable: Callable[..., Any]
+    op_args: list[Any]
+    op_kwargs: dict[str, Any]
+    templates_dict: dict[str, Any] | None
+
+    def _bind_callable(
+        self,
+        python_callable: Callable[..., Any],
+        op_args: Sequence[Any] | None,
+        op_kwargs: Mapping[str, Any] | None,
+        templates_dict: dict[str, Any] | None,
+    ) -> None:
+        """Store the callable and its arguments, refusing a non-callable at DAG parse time
+        rather than when the task runs."""
+        if not callable(python_callable):
+            raise self._invalid(
+                f"python_callable must be callable, not {type(python_callable).__name__}"
+            )
+        self.python_callable = python_callable
+        self.op_args = list(op_args or [])
+        self.op_kwargs = dict(op_kwargs or {})
+        self.templates_dict = templates_dict
+
+    def _callable_kwargs(self, context: dict[str, Any]) -> dict[str, Any]:
+        """The keyword arguments for the callable: op_kwargs win over context keys, and
+        only the names its signature asks for are passed."""
+        available = {**context, **self.op_kwargs, "templates_dict": self.templates_dict}
+        return callable_kwargs(self.python_callable, self.op_args, available)
+
+
+class PythonOperator(PythonCallableMixin):
     """Calls ``python_callable(*op_args, **op_kwargs)``; it also receives the context keys
     its signature names (or all of them if it takes ``**kwargs``)."""
 
@@ -29,21 +63,13 @@ class PythonOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not callable(python_callable):
-            raise self._invalid(
-                f"python_callable must be callable, not {type(python_callable).__name__}"
-            )
-        self.python_callable = python_callable
-        self.op_args = list(op_args or [])
-        self.op_kwargs = dict(op_kwargs or {})
-        self.templates_dict = templates_dict
+        self._bind_callable(python_callable, op_args, op_kwargs, templates_dict)
         if templates_exts:
             self.template_ext = tuple(templates_exts)
         self.show_return_value_in_logs = show_return_value_in_logs
 
     def execute(self, context: dict[str, Any]) -> Any:
-        available = {**context, **self.op_kwargs, "templates_dict": self.templates_dict}
-        kwargs = callable_kwargs(self.python_callable, self.op_args, available)
+        kwargs = self._callable_kwargs(context)
         result = self.python_callable(*self.op_args, **kwargs)
         if self.show_return_value_in_logs:
             self.log.info("Done. Returned value was: %s", result)

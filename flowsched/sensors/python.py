@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from flowsched.authoring.context import callable_kwargs
+from flowsched.operators.python import PythonCallableMixin
 from flowsched.sensors.base import BaseSensorOperator, PokeReturnValue
 
 
-class PythonSensor(BaseSensorOperator):
+class PythonSensor(PythonCallableMixin, BaseSensorOperator):
     """The callable gets ``op_args``/``op_kwargs`` and the context keys it names, like
     PythonOperator's; it may return a PokeReturnValue to finish with an XCom value."""
 
@@ -25,18 +25,10 @@ class PythonSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not callable(python_callable):
-            raise self._invalid(
-                f"python_callable must be callable, not {type(python_callable).__name__}"
-            )
-        self.python_callable = python_callable
-        self.op_args = list(op_args or [])
-        self.op_kwargs = dict(op_kwargs or {})
-        self.templates_dict = templates_dict
+        self._bind_callable(python_callable, op_args, op_kwargs, templates_dict)
 
     def poke(self, context: dict[str, Any]) -> bool | PokeReturnValue:
-        available = {**context, **self.op_kwargs, "templates_dict": self.templates_dict}
-        kwargs = callable_kwargs(self.python_callable, self.op_args, available)
+        kwargs = self._callable_kwargs(context)
         self.log.info("Poking callable: %s", getattr(self.python_callable, "__name__", "?"))
         result = self.python_callable(*self.op_args, **kwargs)
         return result if isinstance(result, PokeReturnValue) else bool(result)

@@ -57,6 +57,13 @@ def migrated_db(backend: str, home: Path, request: pytest.FixtureRequest) -> Pat
     return home
 
 
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker_url(request: pytest.FixtureRequest) -> str:
+    """The Celery suites run on both brokers; a test narrows this with
+    ``@pytest.mark.parametrize("broker_url", ["redis"], indirect=True)``."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
 @pytest.fixture
 def fast_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in {

@@ -9,7 +9,8 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +43,36 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT) -> 
         time.sleep(0.2)
 
 
-class Scheduler:
+class FlowschedProcess:
+    """A `flowsched` server process a test started (scheduler or worker), its output in
+    ``log``; the handling both kinds share, so that a test can stop either the same way."""
+
+    log: Path
+    process: subprocess.Popen[bytes] | None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def stop(self, timeout: float = 60) -> int:
+        """SIGTERM and wait: a scheduler lets running tries finish first, a worker does
+        Celery's warm shutdown."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+class Scheduler(FlowschedProcess):
     """One `flowsched scheduler` process; its output goes to a file for post-mortems."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
         self.log = home / "scheduler-test.log"
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process = None
 
     def start(self, *args: str) -> Scheduler:
         output = self.log.open("ab")
@@ -58,24 +82,96 @@ class Scheduler:
         output.close()
         return self
 
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def stop(self, timeout: float = 60) -> int:
-        """SIGTERM and wait: running tries finish first."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout)
-
     def kill(self) -> None:
         assert self.process is not None
         self.process.kill()
         self.process.wait(10)
 
+
+class Worker(FlowschedProcess):
+    """One `flowsched worker` process; its output goes to a file for post-mortems."""
+
+    def __init__(self, home: Path, name: str, *args: str, env: dict[str, str] | None = None):
+        self.name = name
+        self.log = home / f"worker-{name}.log"
+        self.args = ["--hostname", f"{name}@%h", *args]
+        self.env = {**os.environ, **(env or {})}
+        self.process = None
+
+    def start(self) -> Worker:
+        with self.log.open("ab") as output:
+            self.process = subprocess.Popen(
+                [FLOWSCHED, "worker", *self.args],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+            )
+        wait_for(self._ready, f"worker {self.name} to be ready")
+        return self
+
+    def _ready(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"worker {self.name} exited:\n{self.output()}")
+        return " ready." in self.output()
+
+    def kill_everything(self) -> None:
+        """SIGKILL the worker and every process below it at once, tries included (a lost
+        machine): nothing is left to record the try's end or beat its heartbeat."""
+        assert self.process is not None
+        for pid in [self.pid, *descendants(self.pid)]:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait(10)
+
     def output(self) -> str:
-        return self.log.read_text(errors="replace")
+        """Empty until the worker has written its log (readiness is polled from the start)."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def still_running(*processes: FlowschedProcess) -> bool:
+    """True, or an AssertionError with the output of the first process that exited (so a
+    wait fails at once, not after its timeout)."""
+    for process in processes:
+        assert process.process is not None
+        if process.process.poll() is not None:
+            raise AssertionError(f"{process.log.name} exited early:\n{process.output()}")
+    return True
+
+
+def stop_all(processes: Sequence[Worker | Scheduler]) -> None:
+    """SIGTERM whatever still runs, all at once (a Celery warm shutdown takes seconds),
+    then wait for each; kill what does not stop."""
+    running = [p for p in processes if p.process is not None and p.process.poll() is None]
+    for process in running:
+        process.process.send_signal(signal.SIGTERM)
+    for process in running:
+        try:
+            process.process.wait(20)
+        except subprocess.TimeoutExpired:
+            if isinstance(process, Worker):
+                process.kill_everything()
+            else:
+                process.kill()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children of any of its threads, recursively)."""
+    found: list[int] = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        with suppress(FileNotFoundError):
+            for child in map(int, children.read_text().split()):
+                found += [child, *descendants(child)]
+    return found
+
+
+def process_running(pid: int) -> bool:
+    """Alive and not a zombie process waiting to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def write_dag(dags_folder: Path, name: str, source: str, **values: Any) -> Path:

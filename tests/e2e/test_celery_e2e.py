@@ -19,22 +19,20 @@ from flowsched.db import session_scope
 from flowsched.models import TaskInstanceHistory
 from tests.e2e.support import (
     Scheduler,
+    Worker,
+    descendants,
     finished_run,
     flowsched,
+    process_running,
+    still_running,
+    stop_all,
     ti_states,
     tis_of,
     wait_for,
     write_dag,
     xcom_value,
 )
-from tests.executors.celery_support import (
-    Worker,
-    descendants,
-    private_queues,
-    process_running,
-    still_running,
-    stop_all,
-)
+from tests.executors.celery_support import private_queues
 
 pytestmark = [pytest.mark.e2e, pytest.mark.celery, pytest.mark.postgres]
 
@@ -83,11 +81,6 @@ ZOMBIE_DAG = """
             return ti.try_number
         hangs_first()
 """
-
-
-@pytest.fixture(params=["redis", "rabbitmq"])
-def broker_url(request: pytest.FixtureRequest) -> str:
-    return request.getfixturevalue(f"{request.param}_url")
 
 
 @pytest.fixture

@@ -31,14 +31,18 @@ from sqlalchemy import func, select
 from flowsched import db
 from flowsched.db import session_scope
 from flowsched.models import DagModel, DagRun, Job, TaskInstance, TaskInstanceHistory, utcnow
-from tests.e2e.support import Scheduler, flowsched, max_overlap, wait_for, write_dag
-from tests.executors.celery_support import (
+from tests.e2e.support import (
+    Scheduler,
     Worker,
     descendants,
-    private_queues,
+    flowsched,
+    max_overlap,
     still_running,
     stop_all,
+    wait_for,
+    write_dag,
 )
+from tests.executors.celery_support import private_queues
 
 pytestmark = [pytest.mark.e2e, pytest.mark.celery, pytest.mark.postgres]
 
@@ -81,11 +85,6 @@ DAGS = """
 
         tick() >> tock()
 """
-
-
-@pytest.fixture(params=["redis", "rabbitmq"])
-def broker_url(request: pytest.FixtureRequest) -> str:
-    return request.getfixturevalue(f"{request.param}_url")
 
 
 @pytest.fixture

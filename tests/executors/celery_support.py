@@ -1,21 +1,17 @@
-"""Helpers of the Celery suites: real `flowsched worker` processes, and broker queues
-private to one test (so that no test consumes another's messages)."""
+"""Helpers of the Celery suites: broker queues private to one test (so that no test
+consumes another's messages). The `flowsched worker` process helpers are in
+tests/e2e/support.py, next to the scheduler's, since tests stop both the same way."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
-from pathlib import Path
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from kombu import Exchange, Queue
 
 from flowsched.executors.celery_app import create_app
-from tests.e2e.support import FLOWSCHED, Scheduler, wait_for
 
 
 def unique_queue(label: str) -> str:
@@ -52,99 +48,3 @@ def delete_queues(names: Iterable[str]) -> None:
             queue.delete()
             queue.exchange.delete()
     app.close()
-
-
-class Worker:
-    """One `flowsched worker` process; its output goes to a file for post-mortems."""
-
-    def __init__(self, home: Path, name: str, *args: str, env: dict[str, str] | None = None):
-        self.name = name
-        self.log = home / f"worker-{name}.log"
-        self.args = ["--hostname", f"{name}@%h", *args]
-        self.env = {**os.environ, **(env or {})}
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Worker:
-        with self.log.open("ab") as output:
-            self.process = subprocess.Popen(
-                [FLOWSCHED, "worker", *self.args],
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                env=self.env,
-            )
-        wait_for(self._ready, f"worker {self.name} to be ready")
-        return self
-
-    def _ready(self) -> bool:
-        assert self.process is not None
-        if self.process.poll() is not None:
-            raise AssertionError(f"worker {self.name} exited:\n{self.output()}")
-        return " ready." in self.output()
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def stop(self, timeout: float = 60) -> int:
-        """SIGTERM (Celery's warm shutdown) and wait."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout)
-
-    def kill_everything(self) -> None:
-        """SIGKILL the worker and every process below it at once, tries included (a lost
-        machine): nothing is left to record the try's end or beat its heartbeat."""
-        assert self.process is not None
-        for pid in [self.pid, *descendants(self.pid)]:
-            with suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.process.wait(10)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace") if self.log.exists() else ""
-
-
-def still_running(*processes: Worker | Scheduler) -> bool:
-    """True, or an AssertionError with the output of the first process that exited (so a
-    wait fails at once, not after its timeout)."""
-    for process in processes:
-        assert process.process is not None
-        if process.process.poll() is not None:
-            raise AssertionError(f"{process.log.name} exited early:\n{process.output()}")
-    return True
-
-
-def stop_all(processes: Sequence[Worker | Scheduler]) -> None:
-    """SIGTERM whatever still runs, all at once (a Celery warm shutdown takes seconds),
-    then wait for each; kill what does not stop."""
-    running = [p for p in processes if p.process is not None and p.process.poll() is None]
-    for process in running:
-        process.process.send_signal(signal.SIGTERM)
-    for process in running:
-        try:
-            process.process.wait(20)
-        except subprocess.TimeoutExpired:
-            if isinstance(process, Worker):
-                process.kill_everything()
-            else:
-                process.kill()
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below ``pid`` (children of any of its threads, recursively)."""
-    found: list[int] = []
-    for children in Path(f"/proc/{pid}/task").glob("*/children"):
-        with suppress(FileNotFoundError):
-            for child in map(int, children.read_text().split()):
-                found += [child, *descendants(child)]
-    return found
-
-
-def process_running(pid: int) -> bool:
-    """Alive and not a zombie process waiting to be reaped."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -18,8 +18,8 @@ from flowsched.db import session_scope
 from flowsched.executors.celery import CeleryExecutor
 from flowsched.models import DagModel, Job, TaskInstance, utcnow
 from tests.conftest import port_open, service_missing
-from tests.e2e.support import wait_for
-from tests.executors.celery_support import Worker, private_queues, stop_all
+from tests.e2e.support import Worker, stop_all, wait_for
+from tests.executors.celery_support import private_queues
 from tests.runner.support import (
     create_run,
     history,

@@ -25,11 +25,11 @@ from flowsched.models.states import (
     DagRunState,
     TaskInstanceState,
     transition_run,
-    transition_ti,
 )
 from flowsched.timetables.factory import timetable_from_serialized
 from webui import audit
 from webui.actions import ActionError
+from webui.actions.transitions import move_ti
 
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.:+\-]{1,250}$")
 
@@ -111,16 +111,7 @@ def mark_run(session: Session, run: DagRun, new_state: str) -> int:
     changed = 0
     for ti in _unfinished_tis(session, run):
         target = _ti_target(ti.state, new_state)
-        changed += transition_ti(
-            session,
-            dag_id=ti.dag_id,
-            run_id=ti.run_id,
-            task_id=ti.task_id,
-            map_index=ti.map_index,
-            expected=[ti.state],
-            new=target,
-            end_date=utcnow(),
-        )
+        changed += move_ti(session, ti, target, end_date=utcnow())
     others = [s for s in DagRunState if s != new_state]
     transition_run(
         session,

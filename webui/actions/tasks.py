@@ -9,15 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowsched.models import DagRun, TaskInstance, utcnow
-from flowsched.models.states import (
-    FINISHED_RUN_STATES,
-    DagRunState,
-    TaskInstanceState,
-    transition_run,
-    transition_ti,
-)
+from flowsched.models.states import DagRunState, TaskInstanceState
 from webui import audit
 from webui.actions import ActionError
+from webui.actions.transitions import move_ti, reopen_run
 from webui.queries.structure import find_task, with_downstream
 
 TI = TaskInstanceState
@@ -99,14 +94,10 @@ def clear_tis(
 
 
 def _reset(session: Session, ti: TaskInstance, retries: int) -> bool:
-    return transition_ti(
+    return move_ti(
         session,
-        dag_id=ti.dag_id,
-        run_id=ti.run_id,
-        task_id=ti.task_id,
-        map_index=ti.map_index,
-        expected=[ti.state],
-        new=None,
+        ti,
+        None,
         try_number=ti.try_number,
         max_tries=ti.try_number + retries,
         start_date=None,
@@ -120,15 +111,7 @@ def _reset(session: Session, ti: TaskInstance, retries: int) -> bool:
 
 def _requeue(session: Session, run: DagRun) -> None:
     """A finished run goes back to queued so the scheduler picks its cleared tasks up."""
-    transition_run(
-        session,
-        dag_id=run.dag_id,
-        run_id=run.run_id,
-        expected=list(FINISHED_RUN_STATES),
-        new=DagRunState.QUEUED,
-        queued_at=utcnow(),
-        end_date=None,
-    )
+    reopen_run(session, run, DagRunState.QUEUED, queued_at=utcnow())
 
 
 def mark_tis(session: Session, run: DagRun, tis: list[TaskInstance], new_state: str) -> int:
@@ -142,26 +125,10 @@ def mark_tis(session: Session, run: DagRun, tis: list[TaskInstance], new_state: 
         ti
         for ti in tis
         if ti.state != new_state
-        and transition_ti(
-            session,
-            dag_id=ti.dag_id,
-            run_id=ti.run_id,
-            task_id=ti.task_id,
-            map_index=ti.map_index,
-            expected=[ti.state],
-            new=new_state,
-            end_date=ti.end_date or utcnow(),
-        )
+        and move_ti(session, ti, new_state, end_date=ti.end_date or utcnow())
     ]
     if changed:
-        transition_run(
-            session,
-            dag_id=run.dag_id,
-            run_id=run.run_id,
-            expected=list(FINISHED_RUN_STATES),
-            new=DagRunState.RUNNING,
-            end_date=None,
-        )
+        reopen_run(session, run, DagRunState.RUNNING)
         audit.record(
             session,
             f"mark_task_{new_state}",
