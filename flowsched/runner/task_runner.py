@@ -18,17 +18,22 @@ import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
 from flowsched.executors.base import TaskKey
-from flowsched.models import DagRun, TaskInstance, TaskInstanceState, utcnow
-from flowsched.models.states import transition_ti
+from flowsched.models import (
+    DagRun,
+    TaskInstance,
+    TaskInstanceHistory,
+    TaskInstanceState,
+    utcnow,
+)
 from flowsched.runner import xcom
 from flowsched.runner.context import previous_success
 from flowsched.runner.execution import TryResult
 from flowsched.runner.failure import FailurePolicy, handle_failure
-from flowsched.runner.history import find_try, record_try
 from flowsched.runner.skip import skip_tasks
 
 if TYPE_CHECKING:
@@ -55,18 +60,20 @@ def claim_try(key: TaskKey, executor: str) -> StartedTry | None:
 
     A try coming back from ``up_for_reschedule`` already has its history row: it keeps its
     start_date (a sensor's timeout counts from its first poke) and its XComs.
+
+    The transaction holds SQLite's write lock, which the scheduler and the other workers
+    wait for, so it runs prebuilt Core statements (no ORM loading, unit of work or
+    bulk-update machinery) wherever it can.
     """
     now = utcnow()
     with session_scope() as session:
-        row = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
+        row = _load_ti(session, key)
         if row is None or row.state != State.QUEUED or row.try_number != key.try_number:
             return None
-        dag_run = session.scalar(
-            select(DagRun).where(DagRun.dag_id == key.dag_id, DagRun.run_id == key.run_id)
-        )
+        dag_run = _load_run(session, key)
         if dag_run is None:
             raise LookupError(f"DAG run {key.run_id!r} of DAG {key.dag_id!r} does not exist")
-        continuing = find_try(session, key) is not None
+        continuing = _history_exists(session, key)
         values: dict[str, Any] = {
             "start_date": row.start_date if continuing and row.start_date else now,
             "end_date": None,
@@ -75,19 +82,18 @@ def claim_try(key: TaskKey, executor: str) -> StartedTry | None:
             "pid": None,
             "executor": executor,
         }
-        won = transition_ti(
+        won = _guarded_update(
             session,
-            **_where(key),
-            expected=[State.QUEUED],
-            new=State.RUNNING,
-            try_number=key.try_number,
+            key,
+            expected=State.QUEUED,
+            state=State.RUNNING,
             last_heartbeat_at=now,
             next_try_at=None,
             **values,
         )
         if not won:
             return None
-        record_try(
+        _record_history(
             session,
             key,
             exists=continuing,
@@ -98,7 +104,6 @@ def claim_try(key: TaskKey, executor: str) -> StartedTry | None:
         if not continuing and key.try_number > 1:  # a first try has nothing to clear
             xcom.clear_xcoms(session, key)
         previous = previous_success(session, dag_run)
-        session.expunge(row)
     for name, value in values.items():
         setattr(row, name, value)
     row.state = State.RUNNING
@@ -128,12 +133,11 @@ def record_result(key: TaskKey, dag: DAG, started: StartedTry, result: TryResult
         "pid": started.row.pid,
     }
     with session_scope() as session:
-        won = transition_ti(
+        won = _guarded_update(
             session,
-            **_where(key),
-            expected=[State.RUNNING],
-            new=result.state,
-            try_number=key.try_number,
+            key,
+            expected=State.RUNNING,
+            state=result.state,
             next_try_at=result.reschedule_date,
             **values,
         )
@@ -143,8 +147,89 @@ def record_result(key: TaskKey, dag: DAG, started: StartedTry, result: TryResult
             xcom.store_value(session, key, name, value)
         if result.skip:
             skip_tasks(session, dag, key.run_id, result.skip)
-        record_try(session, key, exists=True, state=result.state, **values)
+        _record_history(session, key, exists=True, state=result.state, **values)
     return result.state
+
+
+# --- prebuilt Core statements -------------------------------------------------------------
+#
+# Built once: constructing ORM statements (and running them through the ORM's loading and
+# bulk-update paths) cost more CPU per try than SQLite did, most of it under the write lock.
+# The WHERE parameters are prefixed ``k_`` so that they do not clash with the SET columns,
+# which come from the parameters passed at execution (and select the compiled form cached).
+
+_TI = TaskInstance.__table__
+_HISTORY = TaskInstanceHistory.__table__
+_RUN = DagRun.__table__
+
+
+def _key_of(table: Table) -> list[Any]:
+    return [
+        table.c.dag_id == bindparam("k_dag_id"),
+        table.c.run_id == bindparam("k_run_id"),
+        table.c.task_id == bindparam("k_task_id"),
+        table.c.map_index == bindparam("k_map_index"),
+    ]
+
+
+_SELECT_TI = select(_TI).where(*_key_of(_TI))
+_SELECT_RUN = select(_RUN).where(
+    _RUN.c.dag_id == bindparam("k_dag_id"), _RUN.c.run_id == bindparam("k_run_id")
+)
+_GUARDED_UPDATE_TI = update(_TI).where(
+    *_key_of(_TI),
+    _TI.c.state == bindparam("k_state"),
+    _TI.c.try_number == bindparam("k_try_number"),
+)
+_HISTORY_OF_TRY = [*_key_of(_HISTORY), _HISTORY.c.try_number == bindparam("k_try_number")]
+_SELECT_HISTORY = select(_HISTORY.c.id).where(*_HISTORY_OF_TRY).limit(1)
+_UPDATE_HISTORY = update(_HISTORY).where(*_HISTORY_OF_TRY)
+_INSERT_HISTORY = insert(_HISTORY)
+
+
+def _key_params(key: TaskKey) -> dict[str, Any]:
+    return {
+        "k_dag_id": key.dag_id,
+        "k_run_id": key.run_id,
+        "k_task_id": key.task_id,
+        "k_map_index": key.map_index,
+        "k_try_number": key.try_number,
+    }
+
+
+def _load_ti(session: Session, key: TaskKey) -> TaskInstance | None:
+    """The task instance, read with one Core select, as an object outside any session."""
+    found = session.execute(_SELECT_TI, _key_params(key)).mappings().first()
+    return TaskInstance(**found) if found is not None else None
+
+
+def _load_run(session: Session, key: TaskKey) -> DagRun | None:
+    """The try's DAG run, read with one Core select, as an object outside any session."""
+    found = session.execute(_SELECT_RUN, _key_params(key)).mappings().first()
+    return DagRun(**found) if found is not None else None
+
+
+def _history_exists(session: Session, key: TaskKey) -> bool:
+    return session.execute(_SELECT_HISTORY, _key_params(key)).first() is not None
+
+
+def _guarded_update(
+    session: Session, key: TaskKey, *, expected: str, state: str | None, **values: Any
+) -> bool:
+    """``expected -> state`` for this try (same guard as ``transition_ti`` with a
+    ``try_number``); True if this call won."""
+    params = {**_key_params(key), "k_state": expected, "state": state, **values}
+    return session.execute(_GUARDED_UPDATE_TI, params).rowcount == 1
+
+
+def _record_history(session: Session, key: TaskKey, *, exists: bool, **values: Any) -> None:
+    """Like ``history.record_try``: update this try's row, or insert it (as it was known
+    to exist or not)."""
+    if exists:
+        params = {**_key_params(key), **values}
+        if session.execute(_UPDATE_HISTORY, params).rowcount == 1:
+            return
+    session.execute(_INSERT_HISTORY, {**key._asdict(), **values})
 
 
 def _running(key: TaskKey) -> list[Any]:
@@ -167,12 +252,3 @@ def store_rendered(key: TaskKey, fields: dict[str, Any]) -> None:
             .values(rendered_fields=fields)
             .execution_options(synchronize_session=False)
         )
-
-
-def _where(key: TaskKey) -> dict[str, Any]:
-    return {
-        "dag_id": key.dag_id,
-        "run_id": key.run_id,
-        "task_id": key.task_id,
-        "map_index": key.map_index,
-    }
