@@ -11,6 +11,7 @@ import pytest
 
 from tests.e2e.support import (
     Scheduler,
+    finished_run,
     flowsched,
     max_overlap,
     runs_of,
@@ -95,9 +96,10 @@ def test_a_triggered_run_is_started_and_sees_its_conf(
     scheduler.start()
     flowsched("dags", "unpause", "manual")
     flowsched("dags", "trigger", "manual", "--conf", '{"n": 5}', "--run-id", "by_hand")
-    wait_for(lambda: ti_states("manual", "by_hand") == {"show": "success"}, "the manual run")
-    [run] = runs_of("manual")
+    # The run ends in the scheduler pass after its last task's result is recorded.
+    run = wait_for(lambda: finished_run("manual"), "the manual run to end")
     assert run.run_type == "manual" and run.state == "success"
+    assert ti_states("manual", "by_hand") == {"show": "success"}
     assert flowsched("dags", "state", "manual", "by_hand").stdout.strip() == "success"
     assert json.loads(xcom_value("manual", "by_hand", "show")) == {"n": 5, "conf": {"n": 5}}
     assert scheduler.stop() == 0
