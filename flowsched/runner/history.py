@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from flowsched.executors.base import TaskKey
@@ -23,10 +23,6 @@ def _where(key: TaskKey) -> list[Any]:
         TaskInstanceHistory.map_index == key.map_index,
         TaskInstanceHistory.try_number == key.try_number,
     ]
-
-
-def find_try(session: Session, key: TaskKey) -> TaskInstanceHistory | None:
-    return session.scalar(select(TaskInstanceHistory).where(*_where(key)))
 
 
 def record_try(

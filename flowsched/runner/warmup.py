@@ -12,12 +12,8 @@ from __future__ import annotations
 from sqlalchemy.orm import configure_mappers
 
 from flowsched.db import session_scope
-from flowsched.executors.base import TaskKey
 from flowsched.models import DagRun, TaskInstance, XCom, utcnow
 from flowsched.runner.context import previous_success
-from flowsched.runner.history import find_try
-
-NOWHERE = TaskKey("", "", "", -1, 0)
 
 
 def warm_up() -> None:
@@ -25,5 +21,4 @@ def warm_up() -> None:
     with session_scope(readonly=True) as session:
         session.get(TaskInstance, ("", "", "", -1))
         session.get(XCom, ("", "", "", -1, ""))
-        find_try(session, NOWHERE)
         previous_success(session, DagRun(dag_id="", logical_date=utcnow()))
