@@ -2,7 +2,7 @@
 
 from alembic import context
 from flowsched.db import get_engine
-from flowsched.models import Base
+from flowsched.db.tables import Base
 
 config = context.config
 

@@ -49,7 +49,7 @@ def fill(runs: int, tasks: int) -> None:
     from sqlalchemy import insert
 
     from flowsched.db import session_scope
-    from flowsched.models import DagModel, DagRun, SerializedDagModel, TaskInstance
+    from flowsched.db.tables import DagModel, DagRun, SerializedDagModel, TaskInstance
 
     task_ids = [f"task_{i:02d}" for i in range(tasks)]
     start = datetime(2024, 1, 1, tzinfo=UTC)

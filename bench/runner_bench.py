@@ -61,7 +61,7 @@ def main() -> None:
 def prepare(home: Path) -> str:
     from flowsched import db
     from flowsched.db import session_scope
-    from flowsched.models import DagRun
+    from flowsched.db.tables import DagRun
 
     db.upgrade_db()
     (home / "dags").mkdir()
@@ -131,7 +131,7 @@ def measure_burst(fileloc: str, tries: int, parallelism: int) -> float:
 def queue(key: Any) -> None:
     """Leave the task instance queued for this try, as the scheduler does."""
     from flowsched.db import session_scope
-    from flowsched.models import TaskInstance
+    from flowsched.db.tables import TaskInstance
 
     with session_scope() as session:
         row = session.get(TaskInstance, ("bench", "bench", "noop", key.map_index))

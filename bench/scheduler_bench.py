@@ -151,7 +151,7 @@ def load_run(dag_id: str, run_id: str):  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     from flowsched.db import session_scope
-    from flowsched.models import DagRun
+    from flowsched.db.tables import DagRun
 
     with session_scope(readonly=True) as session:
         run = session.scalars(
@@ -168,7 +168,7 @@ def chain_gaps(dag_id: str, run_id: str) -> list[float]:
     from sqlalchemy import select
 
     from flowsched.db import session_scope
-    from flowsched.models import TaskInstance
+    from flowsched.db.tables import TaskInstance
 
     with session_scope(readonly=True) as session:
         rows = session.execute(

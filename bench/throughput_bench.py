@@ -244,7 +244,7 @@ def load_run(run_id: str):  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
     from flowsched.db import session_scope
-    from flowsched.models import DagRun
+    from flowsched.db.tables import DagRun
 
     with session_scope(readonly=True) as session:
         run = session.scalars(
@@ -259,7 +259,7 @@ def failed_tries(run_id: str) -> list[tuple[str, str | None]]:
     from sqlalchemy import select
 
     from flowsched.db import session_scope
-    from flowsched.models import TaskInstanceHistory as Try
+    from flowsched.db.tables import TaskInstanceHistory as Try
 
     with session_scope(readonly=True) as session:
         query = select(Try.task_id, Try.error).where(Try.run_id == run_id, Try.error.is_not(None))

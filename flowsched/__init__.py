@@ -19,7 +19,7 @@ _PUBLIC = {
     "chain": "flowsched.authoring.chain",
     "cross_downstream": "flowsched.authoring.chain",
     "XComArg": "flowsched.authoring.xcom_arg",
-    "Variable": "flowsched.models.variable",
+    "Variable": "flowsched.db.variable",
 }
 
 __all__ = sorted(_PUBLIC)

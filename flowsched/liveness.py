@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from flowsched.config import conf
-from flowsched.models import Job, utcnow
+from flowsched.db.tables import Job, utcnow
 
 MISSED_HEARTBEATS = 6
 JOB_TYPES = ("scheduler", "worker")

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import inspect, select
 
 from flowsched import db
-from flowsched.models import DagRun, TaskInstance
-from flowsched.models.states import TaskInstanceState, transition_ti
+from flowsched.db.states import TaskInstanceState, transition_ti
+from flowsched.db.tables import DagRun, TaskInstance
 
 EXPECTED_TABLES = {
     "dag",

@@ -8,7 +8,7 @@ from typing import Any
 from flask import g
 from sqlalchemy.orm import Session
 
-from flowsched.models import AuditLog
+from flowsched.db.tables import AuditLog
 
 
 def record(

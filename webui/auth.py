@@ -27,7 +27,7 @@ from flask import (
 from werkzeug.exceptions import Unauthorized
 
 from flowsched.db import session_scope
-from flowsched.models import User, utcnow
+from flowsched.db.tables import User, utcnow
 from webui import users
 from webui.redirects import local_path
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flowsched.models import TaskInstance
+from flowsched.db.tables import TaskInstance
 
 
 @dataclass

@@ -15,8 +15,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from flowsched.db import session_scope
+from flowsched.db.tables import Job, utcnow
 from flowsched.liveness import MISSED_HEARTBEATS, AliveJob, alive_jobs, alive_threshold
-from flowsched.models import Job, utcnow
 
 __all__ = ["MISSED_HEARTBEATS", "Health", "check_health", "latest_scheduler_heartbeat"]
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flowsched.config import conf
-from flowsched.models import TaskInstance
+from flowsched.db.tables import TaskInstance
 from flowsched.runner import logs as runner_logs
 from webui.queries.tries import try_is_over
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
-from flowsched.models import DagRun, TaskInstance, utcnow
+from flowsched.db.tables import DagRun, TaskInstance, utcnow
 from webui.health import latest_scheduler_heartbeat
 
 QUEUED_STATES = ("scheduled", "queued")

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from flowsched.models import User
-from flowsched.models.user import ROLES
+from flowsched.db.tables import User
+from flowsched.db.user import ROLES
 
 # A hash to compare against when the username is unknown, so that a failed login takes
 # as long for a missing user as for a wrong password (no user enumeration by timing).

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-import flowsched.models.base
+import flowsched.db.base
 from alembic import op
 
 revision: str = "0001"
@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("dttm", flowsched.models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("dttm", flowsched.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("user", sa.String(length=256), nullable=False),
         sa.Column("event", sa.String(length=100), nullable=False),
         sa.Column("dag_id", sa.String(length=250), nullable=True),
@@ -62,23 +62,21 @@ def upgrade() -> None:
         sa.Column("schedule_description", sa.Text(), nullable=True),
         sa.Column("max_active_runs", sa.Integer(), nullable=False),
         sa.Column("max_active_tasks", sa.Integer(), nullable=False),
-        sa.Column(
-            "last_parsed_time", flowsched.models.base.UtcDateTime(timezone=True), nullable=True
-        ),
-        sa.Column("next_dagrun", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_parsed_time", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("next_dagrun", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column(
             "next_dagrun_data_interval_start",
-            flowsched.models.base.UtcDateTime(timezone=True),
+            flowsched.db.base.UtcDateTime(timezone=True),
             nullable=True,
         ),
         sa.Column(
             "next_dagrun_data_interval_end",
-            flowsched.models.base.UtcDateTime(timezone=True),
+            flowsched.db.base.UtcDateTime(timezone=True),
             nullable=True,
         ),
         sa.Column(
             "next_dagrun_create_after",
-            flowsched.models.base.UtcDateTime(timezone=True),
+            flowsched.db.base.UtcDateTime(timezone=True),
             nullable=True,
         ),
         sa.PrimaryKeyConstraint("dag_id", name=op.f("pk_dag")),
@@ -95,7 +93,7 @@ def upgrade() -> None:
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("source_code", sa.Text(), nullable=False),
         sa.Column("dag_ids", sa.JSON(), nullable=False),
-        sa.Column("last_parsed", flowsched.models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("last_parsed", flowsched.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("parse_duration", sa.Float(), nullable=True),
         sa.PrimaryKeyConstraint("fileloc", name=op.f("pk_dag_file")),
     )
@@ -105,24 +103,22 @@ def upgrade() -> None:
         sa.Column("dag_id", sa.String(length=250), nullable=False),
         sa.Column("run_id", sa.String(length=250), nullable=False),
         sa.Column("run_type", sa.String(length=20), nullable=False),
-        sa.Column("logical_date", flowsched.models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("logical_date", flowsched.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column(
-            "data_interval_start", flowsched.models.base.UtcDateTime(timezone=True), nullable=True
+            "data_interval_start", flowsched.db.base.UtcDateTime(timezone=True), nullable=True
         ),
-        sa.Column(
-            "data_interval_end", flowsched.models.base.UtcDateTime(timezone=True), nullable=True
-        ),
-        sa.Column("run_after", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("data_interval_end", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("run_after", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("state", sa.String(length=20), nullable=False),
-        sa.Column("queued_at", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("start_date", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("end_date", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("queued_at", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("start_date", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("end_date", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("conf", sa.JSON(), nullable=False),
         sa.Column("external_trigger", sa.Boolean(), nullable=False),
         sa.Column("triggered_by", sa.String(length=250), nullable=True),
         sa.Column("moved_by_dst", sa.Boolean(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("updated_at", flowsched.models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", flowsched.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dag_run")),
         sa.UniqueConstraint("dag_id", "logical_date", name=op.f("uq_dag_run_dag_id_logical_date")),
         sa.UniqueConstraint("dag_id", "run_id", name=op.f("uq_dag_run_dag_id_run_id")),
@@ -136,7 +132,7 @@ def upgrade() -> None:
         sa.Column("fileloc", sa.String(length=1000), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("stacktrace", sa.Text(), nullable=False),
-        sa.Column("timestamp", flowsched.models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("timestamp", flowsched.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_import_error")),
         sa.UniqueConstraint("fileloc", name=op.f("uq_import_error_fileloc")),
     )
@@ -147,11 +143,9 @@ def upgrade() -> None:
         sa.Column("hostname", sa.String(length=500), nullable=False),
         sa.Column("pid", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=False),
-        sa.Column("start_date", flowsched.models.base.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("end_date", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column(
-            "latest_heartbeat", flowsched.models.base.UtcDateTime(timezone=True), nullable=False
-        ),
+        sa.Column("start_date", flowsched.db.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("end_date", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("latest_heartbeat", flowsched.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job")),
     )
     with op.batch_alter_table("job", schema=None) as batch_op:
@@ -178,25 +172,21 @@ def upgrade() -> None:
         sa.Column("pool_slots", sa.Integer(), nullable=False),
         sa.Column("queue", sa.String(length=256), nullable=False),
         sa.Column("priority_weight", sa.Integer(), nullable=False),
-        sa.Column(
-            "scheduled_dttm", flowsched.models.base.UtcDateTime(timezone=True), nullable=True
-        ),
-        sa.Column("next_try_at", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column(
-            "last_heartbeat_at", flowsched.models.base.UtcDateTime(timezone=True), nullable=True
-        ),
+        sa.Column("scheduled_dttm", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("next_try_at", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("last_heartbeat_at", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("external_executor_id", sa.String(length=250), nullable=True),
         sa.Column("rendered_fields", sa.JSON(), nullable=True),
-        sa.Column("updated_at", flowsched.models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", flowsched.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.Column("try_number", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=True),
-        sa.Column("start_date", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("end_date", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("start_date", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("end_date", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("duration", sa.Float(), nullable=True),
         sa.Column("hostname", sa.String(length=1000), nullable=True),
         sa.Column("pid", sa.Integer(), nullable=True),
         sa.Column("executor", sa.String(length=100), nullable=True),
-        sa.Column("queued_dttm", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("queued_dttm", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint(
             "dag_id", "run_id", "task_id", "map_index", name=op.f("pk_task_instance")
         ),
@@ -215,13 +205,13 @@ def upgrade() -> None:
         sa.Column("map_index", sa.Integer(), nullable=False),
         sa.Column("try_number", sa.Integer(), nullable=False),
         sa.Column("state", sa.String(length=20), nullable=True),
-        sa.Column("start_date", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("end_date", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("start_date", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("end_date", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.Column("duration", sa.Float(), nullable=True),
         sa.Column("hostname", sa.String(length=1000), nullable=True),
         sa.Column("pid", sa.Integer(), nullable=True),
         sa.Column("executor", sa.String(length=100), nullable=True),
-        sa.Column("queued_dttm", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("queued_dttm", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_task_instance_history")),
         sa.UniqueConstraint(
             "dag_id",
@@ -239,8 +229,8 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=512), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("email", sa.String(length=512), nullable=True),
-        sa.Column("created_at", flowsched.models.base.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("last_login", flowsched.models.base.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", flowsched.db.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("last_login", flowsched.db.base.UtcDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user")),
         sa.UniqueConstraint("username", name=op.f("uq_user_username")),
     )
@@ -249,7 +239,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(length=250), nullable=False),
         sa.Column("val", sa.Text(), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
-        sa.Column("updated_at", flowsched.models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", flowsched.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_variable")),
     )
     op.create_table(
@@ -260,7 +250,7 @@ def upgrade() -> None:
         sa.Column("map_index", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=512), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
-        sa.Column("timestamp", flowsched.models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("timestamp", flowsched.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint(
             "dag_id", "run_id", "task_id", "map_index", "key", name=op.f("pk_xcom")
         ),
@@ -271,7 +261,7 @@ def upgrade() -> None:
         sa.Column("fileloc", sa.Text(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("dag_hash", sa.String(length=64), nullable=False),
-        sa.Column("last_updated", flowsched.models.base.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("last_updated", flowsched.db.base.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["dag_id"],
             ["dag.dag_id"],

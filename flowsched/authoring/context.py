@@ -137,12 +137,12 @@ class _VariableAccessor:
     def __getattr__(self, key: str) -> Any:
         if key.startswith("__"):
             raise AttributeError(key)
-        from flowsched.models.variable import Variable
+        from flowsched.db.variable import Variable
 
         return Variable.get(key, deserialize_json=self._json)
 
     def get(self, key: str, default_var: Any = None) -> Any:
-        from flowsched.models.variable import Variable
+        from flowsched.db.variable import Variable
 
         return Variable.get(key, default_var=default_var, deserialize_json=self._json)
 
@@ -153,12 +153,12 @@ class _ConnectionAccessor:
     def __getattr__(self, conn_id: str) -> Any:
         if conn_id.startswith("__"):
             raise AttributeError(conn_id)
-        from flowsched.models.connection import Connection
+        from flowsched.db.connection import Connection
 
         return Connection.get_connection_from_secrets(conn_id)
 
     def get(self, conn_id: str, default: Any = None) -> Any:
-        from flowsched.models.connection import Connection, ConnectionNotFound
+        from flowsched.db.connection import Connection, ConnectionNotFound
 
         try:
             return Connection.get_connection_from_secrets(conn_id)

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
-from flowsched.models import Connection
-from flowsched.models.connection import ENV_PREFIX, ConnectionNotFound
+from flowsched.db.connection import ENV_PREFIX, ConnectionNotFound
+from flowsched.db.tables import Connection
 from flowsched.runner.masking import MASK, is_sensitive
 
 # --conn-* option -> Connection column

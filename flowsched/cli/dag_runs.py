@@ -21,8 +21,8 @@ from flowsched.cli.dags import cli_user, get_dag_model, get_serialized_dag, no_s
 from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.db import session_scope
-from flowsched.exceptions import ParamValidationError
-from flowsched.models import (
+from flowsched.db.states import FINISHED_RUN_STATES, DagRunState
+from flowsched.db.tables import (
     AuditLog,
     DagFile,
     DagModel,
@@ -33,7 +33,7 @@ from flowsched.models import (
     XCom,
     utcnow,
 )
-from flowsched.models.states import FINISHED_RUN_STATES, DagRunState
+from flowsched.exceptions import ParamValidationError
 from flowsched.parsing.serialize import SerializedDAG
 from flowsched.scheduling import runs
 from flowsched.scheduling.wakeup import nudge_scheduler

@@ -23,7 +23,7 @@ from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.config import conf
 from flowsched.db import require_current_schema, session_scope
-from flowsched.models import AuditLog, DagModel, ParseImportError, SerializedDagModel, utcnow
+from flowsched.db.tables import AuditLog, DagModel, ParseImportError, SerializedDagModel, utcnow
 from flowsched.parsing.scan import ScanResult, parse_dags_folder
 from flowsched.parsing.serialize import SerializedDAG, SerializedTask
 from flowsched.timetables import DagRunInfo, upcoming_runs

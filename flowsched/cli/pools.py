@@ -14,7 +14,7 @@ from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.config import conf
 from flowsched.db import require_current_schema, session_scope
-from flowsched.models import DEFAULT_POOL, Pool, TaskInstance, TaskInstanceState
+from flowsched.db.tables import DEFAULT_POOL, Pool, TaskInstance, TaskInstanceState
 
 POOL_NAME_LENGTH = 256
 

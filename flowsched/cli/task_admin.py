@@ -23,14 +23,14 @@ from flowsched.cli.dags import cli_user, get_serialized_dag, scan, tree_lines
 from flowsched.cli.errors import fail
 from flowsched.cli.output import render
 from flowsched.db import session_scope
-from flowsched.models import AuditLog, DagRun, TaskInstance, utcnow
-from flowsched.models.states import (
+from flowsched.db.states import (
     FINISHED_RUN_STATES,
     RUNNING_TI_STATES,
     DagRunState,
     TaskInstanceState,
     transition_run,
 )
+from flowsched.db.tables import AuditLog, DagRun, TaskInstance, utcnow
 from flowsched.parsing.serialize import SerializedDAG
 from flowsched.scheduling.bulk import transition_many
 from flowsched.scheduling.wakeup import nudge_scheduler

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from flowsched.cli.dags import get_dag_model, scan
 from flowsched.cli.errors import fail
 from flowsched.db import require_current_schema, session_scope
+from flowsched.db.tables import TaskInstance, TaskInstanceState, utcnow
 from flowsched.executors.base import ExecutorEvent, TaskKey
-from flowsched.models import TaskInstance, TaskInstanceState, utcnow
 
 map_index_option = click.option(
     "--map-index", type=int, default=-1, show_default=True, help="Instance of a mapped task."

@@ -7,7 +7,7 @@ import click
 from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
-from flowsched.models.user import ROLES
+from flowsched.db.user import ROLES
 
 
 @click.group()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
-from flowsched.models import Variable
+from flowsched.db.tables import Variable
 from flowsched.runner.masking import MASK, is_sensitive
 
 

@@ -13,9 +13,9 @@ import logging
 from typing import Any
 
 from flowsched.db import session_scope
+from flowsched.db.tables import TaskInstance, TaskInstanceState
 from flowsched.executors.base import ExecutorEvent, TaskKey
 from flowsched.executors.celery_message import read_message
-from flowsched.models import TaskInstance, TaskInstanceState
 from flowsched.runner.worker import run_queued_try
 
 logger = logging.getLogger("flowsched.worker")

@@ -15,9 +15,9 @@ from typing import NamedTuple
 from sqlalchemy import or_, select, tuple_, update
 
 from flowsched.db import session_scope
+from flowsched.db.states import RUNNING_TI_STATES, TaskInstanceState
+from flowsched.db.tables import DagModel, TaskInstance
 from flowsched.executors.base import ExecutorEvent, TaskKey
-from flowsched.models import DagModel, TaskInstance
-from flowsched.models.states import RUNNING_TI_STATES, TaskInstanceState
 
 # Keys per query: SQLite binds at most 32,766 parameters, four per key here.
 KEYS_PER_QUERY = 1000

@@ -20,8 +20,8 @@ from sqlalchemy.pool import NullPool
 
 from flowsched import db
 from flowsched.config import conf
+from flowsched.db.tables import Job, utcnow
 from flowsched.executors.celery_app import create_app
-from flowsched.models import Job, utcnow
 
 logger = logging.getLogger("flowsched.worker")
 

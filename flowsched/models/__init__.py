@@ -1,36 +1,31 @@
-"""The metadata database tables. Importing this package registers every table."""
+"""Airflow's ``airflow.models`` import path for DAG authors.
 
-from flowsched.models.base import Base, UtcDateTime, utcnow
-from flowsched.models.connection import Connection
-from flowsched.models.dag import DagFile, DagModel, ParseImportError, SerializedDagModel
-from flowsched.models.dagrun import DagRun
-from flowsched.models.job import Job
-from flowsched.models.pool import DEFAULT_POOL, Pool
-from flowsched.models.states import DagRunState, TaskInstanceState
-from flowsched.models.taskinstance import TaskInstance, TaskInstanceHistory
-from flowsched.models.user import AuditLog, User
-from flowsched.models.variable import Variable
-from flowsched.models.xcom import XCom
+DAG files written for Airflow import ``DAG``, ``BaseOperator``, ``Param``, ``Variable``
+and ``XCom`` from here; each name is the one flowsched object, re-exported. The metadata
+tables themselves live in :mod:`flowsched.db`. Names are resolved on first use so that a
+DAG file pays only for what it imports.
+"""
 
-__all__ = [
-    "DEFAULT_POOL",
-    "AuditLog",
-    "Base",
-    "Connection",
-    "DagFile",
-    "DagModel",
-    "DagRun",
-    "DagRunState",
-    "Job",
-    "ParseImportError",
-    "Pool",
-    "SerializedDagModel",
-    "TaskInstance",
-    "TaskInstanceHistory",
-    "TaskInstanceState",
-    "User",
-    "UtcDateTime",
-    "Variable",
-    "XCom",
-    "utcnow",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_PUBLIC = {
+    "DAG": "flowsched.authoring.dag",
+    "BaseOperator": "flowsched.authoring.baseoperator",
+    "Param": "flowsched.authoring.params",
+    "Variable": "flowsched.db.variable",
+    "XCom": "flowsched.db.xcom",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _PUBLIC.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'flowsched.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value

@@ -50,7 +50,7 @@ WARM_MODULES = (
     "flowsched.authoring.taskgroup",
     "flowsched.authoring.params",
     "flowsched.authoring.chain",
-    "flowsched.models.variable",
+    "flowsched.db.variable",
     "flowsched.operators.bash",
     "flowsched.operators.python",
     "flowsched.operators.empty",

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from flowsched.config import conf
 from flowsched.db import session_scope
-from flowsched.models import DagFile, DagModel, ParseImportError, SerializedDagModel, utcnow
+from flowsched.db.tables import DagFile, DagModel, ParseImportError, SerializedDagModel, utcnow
 from flowsched.parsing.changes import ChangedFile, KnownFile, ScanPlan
 from flowsched.parsing.dagbag import FileResult, ImportFailure, ParsedDag
 from flowsched.parsing.ownership import duplicate_message, lost_dag_ids

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowsched.authoring.context import make_context
-from flowsched.models import DagRun, DagRunState
+from flowsched.db.tables import DagRun, DagRunState
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG

@@ -15,9 +15,9 @@ from typing import Any
 
 from flowsched.authoring.templating import jinja_env_for
 from flowsched.authoring.xcom_values import ensure_json
+from flowsched.db.tables import TaskInstanceState
+from flowsched.db.xcom import RETURN_VALUE_KEY
 from flowsched.exceptions import RescheduleTask, TaskSkipped
-from flowsched.models import TaskInstanceState
-from flowsched.models.xcom import RETURN_VALUE_KEY
 from flowsched.runner.failure import TryError
 from flowsched.runner.interrupts import TaskInterrupted, execution_timeout
 from flowsched.runner.logs import TASK_LOGGER

@@ -20,10 +20,10 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from flowsched.authoring.retries import retry_delay_for
+from flowsched.db.states import TaskInstanceState, transition_ti
+from flowsched.db.tables import DagRun, TaskInstance, utcnow
 from flowsched.exceptions import TaskFailedNoRetry
 from flowsched.executors.base import TaskKey
-from flowsched.models import DagRun, TaskInstance, utcnow
-from flowsched.models.states import TaskInstanceState, transition_ti
 from flowsched.runner import callbacks
 from flowsched.runner.callbacks import Callbacks
 from flowsched.runner.history import record_try

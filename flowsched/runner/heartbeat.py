@@ -12,8 +12,8 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from flowsched.db import session_scope
+from flowsched.db.tables import TaskInstance, TaskInstanceState, utcnow
 from flowsched.executors.base import TaskKey
-from flowsched.models import TaskInstance, TaskInstanceState, utcnow
 
 
 def beat(key: TaskKey, pid: int) -> bool:

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from flowsched.db.tables import TaskInstanceHistory
 from flowsched.executors.base import TaskKey
-from flowsched.models import TaskInstanceHistory
 
 
 def _where(key: TaskKey) -> list[Any]:

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
+from flowsched.db.tables import DagRun, SerializedDagModel, TaskInstance
 from flowsched.executors.base import TaskKey
-from flowsched.models import DagRun, SerializedDagModel, TaskInstance
 from flowsched.runner.context import previous_success, try_context
 from flowsched.runner.failure import FailurePolicy, handle_failure, wait_for_alerts
 from flowsched.runner.logs import capture_try_output, log_path, supervisor_log

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flowsched.models import TaskInstance, TaskInstanceState, utcnow
-from flowsched.models.states import transition_ti
+from flowsched.db.states import transition_ti
+from flowsched.db.tables import TaskInstance, TaskInstanceState, utcnow
 
 SKIPPABLE = (None, TaskInstanceState.SCHEDULED)
 

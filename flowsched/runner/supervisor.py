@@ -36,8 +36,8 @@ from typing import TYPE_CHECKING, Any
 from flowsched import db
 from flowsched.config import conf
 from flowsched.db import session_scope
+from flowsched.db.tables import TaskInstance
 from flowsched.executors.base import ExecutorEvent, TaskKey
-from flowsched.models import TaskInstance
 from flowsched.runner.execution import TryResult
 from flowsched.runner.failure import wait_for_alerts
 from flowsched.runner.heartbeat import beat

@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Any
 
 from flowsched.authoring.xcom_values import ensure_json
+from flowsched.db.tables import TaskInstance
 from flowsched.executors.base import TaskKey
-from flowsched.models import TaskInstance
 from flowsched.runner import xcom
 from flowsched.runner.logs import log_path
 

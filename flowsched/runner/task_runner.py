@@ -22,14 +22,14 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
-from flowsched.executors.base import TaskKey
-from flowsched.models import (
+from flowsched.db.tables import (
     DagRun,
     TaskInstance,
     TaskInstanceHistory,
     TaskInstanceState,
     utcnow,
 )
+from flowsched.executors.base import TaskKey
 from flowsched.runner import xcom
 from flowsched.runner.context import previous_success
 from flowsched.runner.execution import TryResult

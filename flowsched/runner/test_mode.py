@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 from sqlalchemy import select
 
 from flowsched.db import session_scope
-from flowsched.models import DagRun, TaskInstance, TaskInstanceState, utcnow
-from flowsched.models.xcom import RETURN_VALUE_KEY
+from flowsched.db.tables import DagRun, TaskInstance, TaskInstanceState, utcnow
+from flowsched.db.xcom import RETURN_VALUE_KEY
 from flowsched.runner.context import previous_success, try_context
 from flowsched.runner.execution import Outcome, run_task
 from flowsched.runner.logs import LogSink, capture_try_output

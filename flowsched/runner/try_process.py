@@ -14,8 +14,8 @@ import logging
 import os
 from typing import TYPE_CHECKING, Any, Protocol
 
+from flowsched.db.tables import TaskInstanceState, utcnow
 from flowsched.executors.base import TaskKey
-from flowsched.models import TaskInstanceState, utcnow
 from flowsched.runner.callbacks import run_callbacks
 from flowsched.runner.context import try_context
 from flowsched.runner.execution import Outcome, TryResult, run_task

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy.orm import configure_mappers
 
 from flowsched.db import session_scope
-from flowsched.models import DagRun, TaskInstance, XCom, utcnow
+from flowsched.db.tables import DagRun, TaskInstance, XCom, utcnow
 from flowsched.runner.context import previous_success
 
 

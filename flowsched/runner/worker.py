@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from flowsched.db import session_scope
+from flowsched.db.tables import TaskInstance, TaskInstanceState
 from flowsched.executors.base import ExecutorEvent, TaskKey
-from flowsched.models import TaskInstance, TaskInstanceState
 from flowsched.runner.failure import describe
 from flowsched.runner.loader import load_dag
 from flowsched.runner.lost_tries import fail_try

@@ -13,9 +13,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
+from flowsched.db.tables import XCom, utcnow
+from flowsched.db.xcom import RETURN_VALUE_KEY
 from flowsched.executors.base import TaskKey
-from flowsched.models import XCom, utcnow
-from flowsched.models.xcom import RETURN_VALUE_KEY
 
 __all__ = [
     "RETURN_VALUE_KEY",

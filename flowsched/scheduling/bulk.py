@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Update, bindparam, or_, tuple_, update
 from sqlalchemy.orm import Session
 
-from flowsched.models import TaskInstance
+from flowsched.db.tables import TaskInstance
 
 TIKey = tuple[str, int]  # (task_id, map_index)
 WonRow = tuple[str, int, int]  # (task_id, map_index, try_number)

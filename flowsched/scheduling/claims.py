@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import Row, Select, and_, bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from flowsched.models import DagModel, DagRun, TaskInstance
-from flowsched.models.states import DagRunState, TaskInstanceState
+from flowsched.db.states import DagRunState, TaskInstanceState
+from flowsched.db.tables import DagModel, DagRun, TaskInstance
 
 RunKey = tuple[str, str]  # (dag_id, run_id)
 BACKFILL = "backfill"

@@ -16,8 +16,8 @@ import sys
 from sqlalchemy import select
 
 from flowsched.db import session_scope
-from flowsched.models import DagModel, DagRun
-from flowsched.models.states import DagRunState
+from flowsched.db.states import DagRunState
+from flowsched.db.tables import DagModel, DagRun
 
 log = logging.getLogger(__name__)
 

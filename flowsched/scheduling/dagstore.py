@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from flowsched.models import SerializedDagModel
+from flowsched.db.tables import SerializedDagModel
 from flowsched.parsing.serialize import SerializedDAG
 
 _HASH = select(SerializedDagModel.dag_hash).where(SerializedDagModel.dag_id == bindparam("dag_id"))

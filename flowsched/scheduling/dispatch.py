@@ -18,9 +18,9 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from flowsched.db.states import RUNNING_TI_STATES, TaskInstanceState
+from flowsched.db.tables import DEFAULT_POOL, Pool, TaskInstance
 from flowsched.executors.base import TaskKey
-from flowsched.models import DEFAULT_POOL, Pool, TaskInstance
-from flowsched.models.states import RUNNING_TI_STATES, TaskInstanceState
 from flowsched.scheduling import claims
 from flowsched.scheduling.bulk import transition_many
 from flowsched.scheduling.claims import RunKey

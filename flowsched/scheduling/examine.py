@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import bindparam, literal, or_, select
 from sqlalchemy.orm import Session
 
-from flowsched.models import DagRun, TaskInstance
-from flowsched.models.states import FINISHED_TI_STATES, UNFINISHED_TI_STATES, DagRunState
-from flowsched.models.states import TaskInstanceState as TI
+from flowsched.db.states import FINISHED_TI_STATES, UNFINISHED_TI_STATES, DagRunState
+from flowsched.db.states import TaskInstanceState as TI
+from flowsched.db.tables import DagRun, TaskInstance
 from flowsched.parsing.serialize import SerializedDAG
 from flowsched.scheduling import finishing, mapping
 from flowsched.scheduling.bulk import transition_many

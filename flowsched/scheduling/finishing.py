@@ -17,7 +17,7 @@ from functools import partial
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from flowsched.models.states import (
+from flowsched.db.states import (
     UNFINISHED_TI_STATES,
     DagRunState,
     TaskInstanceState,

@@ -12,9 +12,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from flowsched.db import session_scope
+from flowsched.db.states import FINISHED_RUN_STATES
+from flowsched.db.tables import DagRun, utcnow
 from flowsched.executors.base import BaseExecutor
-from flowsched.models import DagRun, utcnow
-from flowsched.models.states import FINISHED_RUN_STATES
 from flowsched.scheduling import dispatch
 from flowsched.scheduling.claims import RunKey, RunRef
 from flowsched.scheduling.dagstore import DagStore

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from flowsched.config import conf
 from flowsched.db import session_scope
-from flowsched.models import Job, utcnow
+from flowsched.db.tables import Job, utcnow
 
 JOB_TYPE = "scheduler"
 

@@ -23,9 +23,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
+from flowsched.db.tables import DagModel, utcnow
 from flowsched.executors.base import BaseExecutor, ExecutorEvent, TaskKey
 from flowsched.liveness import MISSED_HEARTBEATS
-from flowsched.models import DagModel, utcnow
 from flowsched.scheduling import claims, dispatch, jobs, runs, zombies
 from flowsched.scheduling.claims import RunKey, RunRef
 from flowsched.scheduling.dagstore import DagStore

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from flowsched.models import TaskInstance, XCom, utcnow
-from flowsched.models.states import TaskInstanceState as TI
-from flowsched.models.states import transition_ti
+from flowsched.db.states import TaskInstanceState as TI
+from flowsched.db.states import transition_ti
+from flowsched.db.tables import TaskInstance, XCom, utcnow
 from flowsched.parsing.serialize import SerializedDAG, SerializedTask, XComRef
 from flowsched.runner.logs import log_path, try_log_file
 from flowsched.scheduling.runs import task_instance_values

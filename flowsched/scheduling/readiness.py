@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
-from flowsched.models.states import TaskInstanceState as TI
+from flowsched.db.states import TaskInstanceState as TI
 from flowsched.parsing.serialize import SerializedDAG, SerializedTask
 from flowsched.scheduling.trigger_rules import UpstreamCounts, Verdict, evaluate
 

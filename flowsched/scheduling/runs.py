@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from flowsched.models import DagModel, DagRun, TaskInstance, utcnow
-from flowsched.models.states import DagRunState, transition_run
+from flowsched.db.states import DagRunState, transition_run
+from flowsched.db.tables import DagModel, DagRun, TaskInstance, utcnow
 from flowsched.parsing.serialize import SerializedDAG
 from flowsched.scheduling import claims
 from flowsched.scheduling.dagstore import DagStore

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
-from flowsched.models.states import TaskInstanceState as TI
+from flowsched.db.states import TaskInstanceState as TI
 from flowsched.utils.trigger_rule import TriggerRule as TR
 
 

@@ -48,7 +48,7 @@ class FileSensor(BaseSensorOperator):
         return False
 
     def _base_path(self) -> str:
-        from flowsched.models.connection import Connection, ConnectionNotFound
+        from flowsched.db.connection import Connection, ConnectionNotFound
 
         try:
             connection = Connection.get_connection_from_secrets(self.fs_conn_id)

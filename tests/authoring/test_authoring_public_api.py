@@ -21,7 +21,7 @@ def test_spec_imports_work():
 
     assert AirflowSkipException is TaskSkipped
     assert AirflowFailException is TaskFailedNoRetry
-    assert Variable.__module__ == "flowsched.models.variable"
+    assert Variable.__module__ == "flowsched.db.variable"
 
 
 def test_importing_flowsched_does_not_load_the_authoring_modules():

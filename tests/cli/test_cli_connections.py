@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from flowsched.cli import cli
-from flowsched.models import Connection
+from flowsched.db.tables import Connection
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 

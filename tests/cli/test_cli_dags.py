@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from flowsched.cli import cli
 from flowsched.db import session_scope
-from flowsched.models import AuditLog, DagModel
+from flowsched.db.tables import AuditLog, DagModel
 from tests.parsing.dag_files import dag_source
 
 FLOWSCHED = str(Path(sys.executable).parent / "flowsched")

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 
 from flowsched.cli import cli
 from flowsched.db import session_scope
-from flowsched.models import Job, utcnow
+from flowsched.db.tables import Job, utcnow
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 FLOWSCHED = str(Path(sys.executable).with_name("flowsched"))

@@ -9,7 +9,7 @@ from click.testing import CliRunner, Result
 
 from flowsched.cli import cli
 from flowsched.db import session_scope
-from flowsched.models import TaskInstance
+from flowsched.db.tables import TaskInstance
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from flowsched.cli import cli
-from flowsched.models import Variable
+from flowsched.db.tables import Variable
 
 pytestmark = pytest.mark.usefixtures("migrated_db")
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from flowsched.cli import cli
 from flowsched.db import session_scope
-from flowsched.models import AuditLog, DagModel, DagRun, TaskInstance
+from flowsched.db.tables import AuditLog, DagModel, DagRun, TaskInstance
 
 FLOWSCHED = str(Path(sys.executable).parent / "flowsched")
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from flowsched.cli import cli
 from flowsched.db import session_scope
-from flowsched.models import DagRun, TaskInstance, TaskInstanceHistory
+from flowsched.db.tables import DagRun, TaskInstance, TaskInstanceHistory
 
 FLOWSCHED = str(Path(sys.executable).parent / "flowsched")
 

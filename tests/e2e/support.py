@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from flowsched.db import session_scope
-from flowsched.models import DagModel, DagRun, TaskInstance, XCom
+from flowsched.db.tables import DagModel, DagRun, TaskInstance, XCom
 
 FLOWSCHED = str(Path(sys.executable).with_name("flowsched"))
 WAIT = 90.0  # generous ceiling for any one condition on a loaded machine

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import select
 
 from flowsched.db import session_scope
-from flowsched.models import TaskInstanceHistory
+from flowsched.db.tables import TaskInstanceHistory
 from tests.e2e.alert_servers import (
     HangingSmtp,
     Inbox,
@@ -253,7 +253,7 @@ def test_one_mail_per_failed_try_none_unasked_and_webhook_on_final_failure(
 
 def log_behind_link(url: str) -> str:
     """Open ``url`` in the real Flask app as a logged-in viewer; the log text it shows."""
-    from flowsched.models import User
+    from flowsched.db.tables import User
     from webui.app import create_app
     from webui.users import create_user
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from flowsched import db
 from flowsched.db import session_scope
-from flowsched.models import TaskInstanceHistory
+from flowsched.db.tables import TaskInstanceHistory
 from tests.e2e.support import (
     Scheduler,
     Worker,

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from flowsched.db import session_scope
-from flowsched.models import Job, TaskInstance, TaskInstanceHistory
+from flowsched.db.tables import Job, TaskInstance, TaskInstanceHistory
 from tests.e2e.support import (
     FLOWSCHED,
     Scheduler,

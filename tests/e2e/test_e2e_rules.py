@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from flowsched.db import session_scope
-from flowsched.models import TaskInstanceHistory
+from flowsched.db.tables import TaskInstanceHistory
 from tests.e2e.support import (
     Scheduler,
     finished_run,

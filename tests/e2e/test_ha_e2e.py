@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 
 from flowsched import db
 from flowsched.db import session_scope
-from flowsched.models import DagModel, DagRun, Job, TaskInstance, TaskInstanceHistory, utcnow
+from flowsched.db.tables import DagModel, DagRun, Job, TaskInstance, TaskInstanceHistory, utcnow
 from tests.e2e.support import (
     Scheduler,
     Worker,

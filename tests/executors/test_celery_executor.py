@@ -15,8 +15,8 @@ from sqlalchemy import select, update
 from flowsched import db
 from flowsched.config import conf
 from flowsched.db import session_scope
+from flowsched.db.tables import DagModel, Job, TaskInstance, utcnow
 from flowsched.executors.celery import CeleryExecutor
-from flowsched.models import DagModel, Job, TaskInstance, utcnow
 from tests.conftest import port_open, service_missing
 from tests.e2e.support import Worker, stop_all, wait_for
 from tests.executors.celery_support import private_queues

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from flowsched import db
 from flowsched.db import session_scope
-from flowsched.models import DagModel, ParseImportError, SerializedDagModel
+from flowsched.db.tables import DagModel, ParseImportError, SerializedDagModel
 from flowsched.parsing.scan import parse_dags_folder
 from tests.parsing.conftest import WriteDag
 

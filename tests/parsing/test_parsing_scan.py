@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from flowsched.db import session_scope
-from flowsched.models import (
+from flowsched.db.tables import (
     DagFile,
     DagModel,
     DagRun,

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 
 from flowsched.db import session_scope
+from flowsched.db.tables import DagRun, TaskInstance, TaskInstanceHistory, XCom
 from flowsched.executors.base import ExecutorEvent, TaskKey
-from flowsched.models import DagRun, TaskInstance, TaskInstanceHistory, XCom
 from flowsched.runner.logs import log_path
 
 LOGICAL_DATE = datetime(2024, 3, 1, tzinfo=UTC)

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from flowsched.db import session_scope
-from flowsched.models import TaskInstance
+from flowsched.db.tables import TaskInstance
 from flowsched.runner.failure import FailurePolicy, handle_failure, retry_delay, wait_for_alerts
 from tests.runner.support import create_run, history, queue_ti, read_log, run_state, ti, write_dag
 

@@ -3,8 +3,8 @@
 import json
 from datetime import UTC, datetime, timedelta
 
+from flowsched.db.tables import Variable
 from flowsched.executors.base import TaskKey
-from flowsched.models import Variable
 from flowsched.runner.logs import log_path
 from tests.runner.support import (
     LOGICAL_DATE,
@@ -242,7 +242,7 @@ def test_secrets_read_by_a_task_are_masked_in_its_log(dags_folder, monkeypatch):
 BashOperator(task_id="echo_var", bash_command="echo password is {{ var.value.db_password }}")
 @task
 def show_conn():
-    from flowsched.models import Connection
+    from flowsched.db.tables import Connection
     conn = Connection.get_connection_from_secrets("warehouse")
     print("connecting with", conn.password, "to", conn.host)
 show_conn()

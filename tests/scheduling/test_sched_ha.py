@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from flowsched import db
 from flowsched.db import session_scope
-from flowsched.models import DagModel, DagRun, Job, Pool, TaskInstance, utcnow
+from flowsched.db.tables import DagModel, DagRun, Job, Pool, TaskInstance, utcnow
 from flowsched.parsing.scan import parse_dags_folder
 from flowsched.scheduling import dispatch, jobs, runs
 from flowsched.scheduling.dagstore import DagStore

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pendulum
 
 from flowsched import DAG
-from flowsched.models.states import DagRunState
+from flowsched.db.states import DagRunState
 from flowsched.operators.bash import BashOperator
 from flowsched.operators.empty import EmptyOperator
 from flowsched.parsing.serialize import SerializedDAG, serialize_dag

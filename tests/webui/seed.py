@@ -13,7 +13,7 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from flowsched.db import session_scope
-from flowsched.models import (
+from flowsched.db.tables import (
     DagFile,
     DagModel,
     DagRun,

@@ -16,7 +16,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from flowsched.cli.webserver import make_server
 from flowsched.db import session_scope
-from flowsched.models import TaskInstance
+from flowsched.db.tables import TaskInstance
 from tests.conftest import service_missing
 from tests.webui.seed import FAILED_RUN, PASSWORD, RUNNING_RUN, START, add_run
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flowsched.db import session_scope
-from flowsched.models import Job, utcnow
+from flowsched.db.tables import Job, utcnow
 
 
 def add_scheduler(hostname: str, pid: int, age: float) -> None:

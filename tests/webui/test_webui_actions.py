@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from flowsched.db import session_scope
-from flowsched.models import (
+from flowsched.db.tables import (
     AuditLog,
     Connection,
     DagModel,

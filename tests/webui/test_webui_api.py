@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from flowsched.db import session_scope
-from flowsched.models import Job, ParseImportError, utcnow
+from flowsched.db.tables import Job, ParseImportError, utcnow
 from tests.webui.seed import FAILED_RUN, PASSWORD, RUNNING_RUN
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 from flowsched.db import session_scope
-from flowsched.models import DagModel, User
+from flowsched.db.tables import DagModel, User
 from tests.webui.seed import PASSWORD, csrf_token, log_in
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flowsched.db import session_scope
-from flowsched.models import DagFile, ParseImportError, TaskInstance, XCom
+from flowsched.db.tables import DagFile, ParseImportError, TaskInstance, XCom
 from tests.webui.seed import START, add_dag, add_run, task
 
 XSS = "<script>alert(1)</script>"

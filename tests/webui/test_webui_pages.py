@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flowsched.db import session_scope
-from flowsched.models import (
+from flowsched.db.tables import (
     Connection,
     ParseImportError,
     Pool,

@@ -1,7 +1,7 @@
 """Changes people make from the UI or the API, shared by both so they behave the same.
 
 Each action works in the caller's session and records an audit entry there; state
-changes go through ``flowsched.models.states`` guarded transitions.
+changes go through ``flowsched.db.states`` guarded transitions.
 """
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from flowsched.models import DagModel
+from flowsched.db.tables import DagModel
 from webui import audit
 
 

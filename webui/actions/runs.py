@@ -10,8 +10,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from flowsched.authoring.params import params_from_serialized, resolve_params
-from flowsched.exceptions import ParamValidationError
-from flowsched.models import (
+from flowsched.db.states import (
+    FINISHED_RUN_STATES,
+    FINISHED_TI_STATES,
+    DagRunState,
+    TaskInstanceState,
+    transition_run,
+)
+from flowsched.db.tables import (
     DagModel,
     DagRun,
     TaskInstance,
@@ -19,13 +25,7 @@ from flowsched.models import (
     XCom,
     utcnow,
 )
-from flowsched.models.states import (
-    FINISHED_RUN_STATES,
-    FINISHED_TI_STATES,
-    DagRunState,
-    TaskInstanceState,
-    transition_run,
-)
+from flowsched.exceptions import ParamValidationError
 from flowsched.timetables.factory import timetable_from_serialized
 from webui import audit
 from webui.actions import ActionError

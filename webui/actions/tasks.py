@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flowsched.models import DagRun, TaskInstance, utcnow
-from flowsched.models.states import DagRunState, TaskInstanceState
+from flowsched.db.states import DagRunState, TaskInstanceState
+from flowsched.db.tables import DagRun, TaskInstance, utcnow
 from webui import audit
 from webui.actions import ActionError
 from webui.actions.transitions import move_ti, reopen_run

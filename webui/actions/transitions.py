@@ -10,8 +10,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from flowsched.models import DagRun, TaskInstance
-from flowsched.models.states import FINISHED_RUN_STATES, transition_run, transition_ti
+from flowsched.db.states import FINISHED_RUN_STATES, transition_run, transition_ti
+from flowsched.db.tables import DagRun, TaskInstance
 
 
 def move_ti(session: Session, ti: TaskInstance, new: str | None, **values: Any) -> bool:

@@ -14,7 +14,7 @@ from flask import abort
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from flowsched.models import DagModel, DagRun, ParseImportError, SerializedDagModel, TaskInstance
+from flowsched.db.tables import DagModel, DagRun, ParseImportError, SerializedDagModel, TaskInstance
 
 RECENT_RUNS = 8
 

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flowsched.models import DagRun, TaskInstance
-from flowsched.models.states import FINISHED_RUN_STATES
+from flowsched.db.states import FINISHED_RUN_STATES
+from flowsched.db.tables import DagRun, TaskInstance
 from webui.queries.structure import tasks_in_order
 
 # The state a mapped cell shows: the most urgent among its instances.

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from flowsched.config import conf
-from flowsched.models import DEFAULT_POOL, Pool, TaskInstance
+from flowsched.db.tables import DEFAULT_POOL, Pool, TaskInstance
 
 
 @dataclass

@@ -9,7 +9,7 @@ from flask import abort
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flowsched.models import DagRun, TaskInstance, TaskInstanceHistory, XCom
+from flowsched.db.tables import DagRun, TaskInstance, TaskInstanceHistory, XCom
 
 # None/scheduled/queued: the try has not started yet, so its log may still appear.
 TRY_IN_PROGRESS = frozenset({None, "scheduled", "queued", "running"})

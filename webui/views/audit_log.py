@@ -6,7 +6,7 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import func, select
 
 from flowsched.db import session_scope
-from flowsched.models import AuditLog
+from flowsched.db.tables import AuditLog
 from webui.views.paging import int_arg
 
 bp = Blueprint("audit_log", __name__, url_prefix="/audit")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from flowsched.db import session_scope
-from flowsched.models import Connection
+from flowsched.db.tables import Connection
 from webui import audit
 from webui.auth import require_admin
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from flowsched.config import conf
 from flowsched.db import session_scope
-from flowsched.models import DagFile, DagRun, utcnow
+from flowsched.db.tables import DagFile, DagRun, utcnow
 from flowsched.timetables.describe import describe_schedule
 from webui.gantt import build_gantt
 from webui.layout import layout_dag

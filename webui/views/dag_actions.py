@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from flowsched.db import session_scope
-from flowsched.models import DagModel, DagRun
+from flowsched.db.tables import DagModel, DagRun
 from flowsched.scheduling.wakeup import nudge_scheduler
 from webui.actions import ActionError
 from webui.actions.runs import delete_run, mark_run, trigger_run

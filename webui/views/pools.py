@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from flowsched.db import session_scope
-from flowsched.models import DEFAULT_POOL, Pool
+from flowsched.db.tables import DEFAULT_POOL, Pool
 from webui import audit
 from webui.auth import require_admin
 from webui.queries.pools import pools_in_use

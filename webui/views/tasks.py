@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 
 from flowsched.db import session_scope
-from flowsched.models import TaskInstance
+from flowsched.db.tables import TaskInstance
 from webui.queries.dags import get_dag_or_404, get_structure_or_404
 from webui.queries.structure import find_task
 from webui.queries.tries import (

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from flowsched.db import session_scope
-from flowsched.models import Variable
+from flowsched.db.tables import Variable
 from flowsched.runner.masking import MASK, is_sensitive
 from webui import audit
 from webui.auth import require_admin

@@ -8,7 +8,7 @@ from flask import Response, abort, jsonify, request
 from sqlalchemy import func, select
 
 from flowsched.db import session_scope
-from flowsched.models import DagRun
+from flowsched.db.tables import DagRun
 from flowsched.scheduling.wakeup import nudge_scheduler
 from webui.actions.runs import delete_run, mark_run, trigger_run
 from webui.api.v1.common import bp, json_body, paging, run_action

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowsched.models import DagRun, ParseImportError, TaskInstance, Variable
+from flowsched.db.tables import DagRun, ParseImportError, TaskInstance, Variable
 from flowsched.runner.masking import MASK, is_sensitive
 
 

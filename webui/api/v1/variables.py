@@ -8,7 +8,7 @@ from flask import Response, abort, g, jsonify
 from sqlalchemy import func, select
 
 from flowsched.db import session_scope
-from flowsched.models import Variable
+from flowsched.db.tables import Variable
 from webui import audit
 from webui.api.v1.common import bp, json_body, paging
 from webui.api.v1.schemas import variable_json

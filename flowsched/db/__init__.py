@@ -134,7 +134,7 @@ def dispose_engines() -> None:
 
 def migrations_folder() -> Path:
     """The Alembic folder: beside the package in a checkout, inside it when installed."""
-    package_dir = Path(__file__).resolve().parent
+    package_dir = Path(__file__).resolve().parent.parent  # flowsched/, not flowsched/db/
     for candidate in (package_dir.parent / "alembic", package_dir / "_migrations"):
         if (candidate / "env.py").exists():
             return candidate
@@ -185,7 +185,7 @@ def require_current_schema() -> None:
 
 def reset_db() -> None:
     """Drop every table (ours and Alembic's) and migrate from empty."""
-    from flowsched.models import Base
+    from flowsched.db.tables import Base
 
     engine = get_engine()
     with engine.begin() as connection:

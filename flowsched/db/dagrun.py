@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flowsched.models.base import ID_LENGTH, Base, UtcDateTime, utcnow
+from flowsched.db.base import ID_LENGTH, Base, UtcDateTime, utcnow
 
 
 class DagRun(Base):

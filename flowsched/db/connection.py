@@ -10,7 +10,7 @@ from urllib.parse import quote, unquote, urlsplit
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flowsched.models.base import Base
+from flowsched.db.base import Base
 from flowsched.runner.masking import register_secret
 
 ENV_PREFIX = "FLOWSCHED_CONN_"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flowsched.models.base import Base
+from flowsched.db.base import Base
 
 DEFAULT_POOL = "default_pool"
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flowsched.models.base import ID_LENGTH, Base, UtcDateTime, utcnow
+from flowsched.db.base import ID_LENGTH, Base, UtcDateTime, utcnow
 
 RETURN_VALUE_KEY = "return_value"
 

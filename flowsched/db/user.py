@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flowsched.models.base import ID_LENGTH, Base, UtcDateTime, utcnow
+from flowsched.db.base import ID_LENGTH, Base, UtcDateTime, utcnow
 
 ROLES = ("admin", "viewer")
 

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flowsched.models.base import Base, UtcDateTime, utcnow
+from flowsched.db.base import Base, UtcDateTime, utcnow
 from flowsched.runner.masking import register_secret_if_sensitive
 
 ENV_PREFIX = "FLOWSCHED_VAR_"

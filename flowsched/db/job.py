@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from flowsched.models.base import Base, UtcDateTime, utcnow
+from flowsched.db.base import Base, UtcDateTime, utcnow
 
 
 class Job(Base):

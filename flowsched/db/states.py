@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from flowsched.models.dagrun import DagRun
-from flowsched.models.taskinstance import TaskInstance
+from flowsched.db.dagrun import DagRun
+from flowsched.db.taskinstance import TaskInstance
 
 
 class DagRunState(StrEnum):
