@@ -17,7 +17,6 @@ from flowsched.authoring.dates import to_pendulum, to_timedelta
 from flowsched.authoring.default_args import apply_default_args
 from flowsched.authoring.node import DAGNode
 from flowsched.authoring.params import to_params
-from flowsched.authoring.retries import retry_delay_for
 from flowsched.authoring.xcom_arg import iter_xcom_args
 from flowsched.exceptions import DagDefinitionError
 from flowsched.utils.trigger_rule import TriggerRule
@@ -209,6 +208,8 @@ class BaseOperator(DAGNode, metaclass=_OperatorMeta):
         return _callback_list(getattr(self, kind))
 
     def retry_delay_for(self, try_number: int) -> timedelta:
+        from flowsched.db.failure import retry_delay_for  # on use: DAG files import no ORM
+
         return retry_delay_for(
             self.retry_delay, self.retry_exponential_backoff, self.max_retry_delay, try_number
         )

@@ -19,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowsched.cli.dag_runs import find_run, parse_date
-from flowsched.cli.dags import cli_user, get_serialized_dag, scan, tree_lines
+from flowsched.cli.dags import tree_lines
 from flowsched.cli.errors import fail
+from flowsched.cli.lookups import cli_user, get_serialized_dag, scan
 from flowsched.cli.output import render
 from flowsched.db import session_scope
 from flowsched.db.states import (
@@ -31,9 +32,9 @@ from flowsched.db.states import (
     transition_run,
 )
 from flowsched.db.tables import AuditLog, DagRun, TaskInstance, utcnow
-from flowsched.parsing.serialize import SerializedDAG
 from flowsched.scheduling.bulk import transition_many
 from flowsched.scheduling.wakeup import nudge_scheduler
+from flowsched.serialized import SerializedDAG
 
 SHOWN_BEFORE_CONFIRM = 40
 CLEARABLE = [None, *(state.value for state in TaskInstanceState if state not in RUNNING_TI_STATES)]

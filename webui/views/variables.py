@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from flowsched.db import session_scope
 from flowsched.db.tables import Variable
-from flowsched.runner.masking import MASK, is_sensitive
+from flowsched.masking import MASK, is_sensitive
 from webui import audit
 from webui.auth import require_admin
 

@@ -8,10 +8,11 @@ from flask import Response, abort, jsonify, request
 
 from flowsched.db import session_scope
 from flowsched.scheduling.wakeup import nudge_scheduler
+from flowsched.task_logs import LogPathError
 from webui.actions.tasks import clear_tis, mark_tis, select_tis
 from webui.api.v1.common import bool_field, bp, json_body, run_action
 from webui.api.v1.schemas import ti_json
-from webui.logs import LogPathError, tail_try
+from webui.logs import tail_try
 from webui.queries.dags import get_structure_or_404
 from webui.queries.tries import get_run_or_404, get_ti_or_404, run_task_instances
 
