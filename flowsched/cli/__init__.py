@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "connections": "flowsched.cli.connections:connections",
     "dags": "flowsched.cli.dags:dags",
     "db": "flowsched.cli.db:db",
+    "import-crontab": "flowsched.cli.import_crontab:import_crontab",
     "jobs": "flowsched.cli.jobs:jobs",
     "pools": "flowsched.cli.pools:pools",
     "scheduler": "flowsched.cli.scheduler:scheduler",
