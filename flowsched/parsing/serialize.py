@@ -122,6 +122,8 @@ def _task(task: DAGNode, weight: int) -> dict[str, Any]:
         "ui_color": op.ui_color,
         "ui_fgcolor": op.ui_fgcolor,
         "mapped": _mapped(task) if task.is_mapped else None,
+        "extra_links": list(op.extra_links),
+        "extra": _ensure_json(op.serialized_extra(), f"Task {task.task_id!r}"),
     }
 
 

@@ -105,6 +105,8 @@ class SerializedTask:
     ui_color: str
     ui_fgcolor: str
     mapped: MappedInput | None
+    extra_links: tuple[str, ...] = ()
+    extra: Mapping[str, Any] | None = None
 
     @property
     def is_mapped(self) -> bool:
@@ -156,6 +158,8 @@ class SerializedTask:
             ui_color=d.get("ui_color", "#fff"),
             ui_fgcolor=d.get("ui_fgcolor", "#000"),
             mapped=MappedInput.from_dict(d["mapped"]) if d["mapped"] else None,
+            extra_links=tuple(d.get("extra_links", ())),
+            extra=d.get("extra"),
         )
 
 
@@ -229,10 +233,6 @@ class SerializedDAG:
         """Every task reachable from ``task_id`` (e.g. to clear "with downstream")."""
         self.get_task(task_id)  # an unknown task is an error, not an empty set
         return reachable(self._relatives(upstream), [task_id])
-
-    def with_relatives(self, task_ids: set[str], *, upstream: bool = False) -> set[str]:
-        """``task_ids`` and every task reachable from them, downstream (or upstream)."""
-        return set(task_ids) | reachable(self._relatives(upstream), task_ids)
 
     def _relatives(self, upstream: bool) -> dict[str, frozenset[str]]:
         if upstream:

@@ -1,6 +1,6 @@
 """Reading the serialized DAG's task list (the JSON the pages render) in the engine's order.
 
-Order and reachability come from ``flowsched.task_graph``, the rule the DAG objects, the
+The order comes from ``flowsched.task_graph``, the rule the DAG objects, the
 parser and ``flowsched.serialized`` use, so the grid never disagrees with the scheduler.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowsched.task_graph import reachable, topological_order
+from flowsched.task_graph import topological_order
 
 Task = dict[str, Any]
 
@@ -20,15 +20,5 @@ def tasks_in_order(structure: dict[str, Any]) -> list[Task]:
     return [by_id[task_id] for task_id in topological_order(upstream)]
 
 
-def task_ids(structure: dict[str, Any]) -> set[str]:
-    return {task["task_id"] for task in structure.get("tasks", [])}
-
-
 def find_task(structure: dict[str, Any], task_id: str) -> Task | None:
     return next((t for t in structure.get("tasks", []) if t["task_id"] == task_id), None)
-
-
-def with_downstream(structure: dict[str, Any], roots: set[str]) -> set[str]:
-    """The roots and every task reachable downstream of them."""
-    downstream = {task["task_id"]: task["downstream"] for task in structure.get("tasks", [])}
-    return set(roots) | reachable(downstream, roots)
