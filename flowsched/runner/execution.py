@@ -18,6 +18,7 @@ from flowsched.authoring.xcom_values import ensure_json
 from flowsched.db.tables import TaskInstanceState
 from flowsched.db.xcom import RETURN_VALUE_KEY
 from flowsched.exceptions import RescheduleTask, TaskSkipped
+from flowsched.runner.callbacks import run_callbacks
 from flowsched.runner.failure import TryError
 from flowsched.runner.interrupts import TaskInterrupted, execution_timeout
 from flowsched.runner.logs import TASK_LOGGER
@@ -90,13 +91,20 @@ def _masked(value: Any) -> Any:
 def run_task(
     task: Any, context: dict[str, Any], on_rendered: Callable[[dict[str, Any]], None]
 ) -> Outcome:
-    """Render ``task``'s templates, execute it, and classify how it ended."""
+    """Render ``task``'s templates, execute it, and classify how it ended.
+
+    Around ``execute``, as in Airflow: ``pre_execute``, then the ``on_execute_callback``
+    (whose failure is only logged), and ``post_execute`` with the result; an exception
+    from ``pre_execute`` or ``post_execute`` fails the try."""
     try:
         task.render_template_fields(context, jinja_env_for(task.dag))
         on_rendered(rendered_fields(task))
+        task.pre_execute(context)
+        run_callbacks(task.on_execute_callback, context, "on_execute")
         timeout = task.execution_timeout
         with execution_timeout(timeout.total_seconds() if timeout else None):
             result = task.execute(context)
+        task.post_execute(context, result)
         return Outcome(State.SUCCESS, _checked_result(task, result), skip=_to_skip(task, result))
     except TaskSkipped as skip:
         logger.info("Skipping task: %s", skip)
