@@ -154,6 +154,8 @@ def _task(task: DAGNode, weight: int) -> dict[str, Any]:
         "ui_color": op.ui_color,
         "ui_fgcolor": op.ui_fgcolor,
         "mapped": _mapped(task) if task.is_mapped else None,
+        "extra_links": list(op.extra_links),
+        "extra": _ensure_json(op.serialized_extra(), f"Task {task.task_id!r}"),
     }
 
 
@@ -254,6 +256,8 @@ class SerializedTask:
     doc_json: str | None = None
     doc_yaml: str | None = None
     doc_rst: str | None = None
+    extra_links: tuple[str, ...] = ()
+    extra: Mapping[str, Any] | None = None
 
     @property
     def is_mapped(self) -> bool:
@@ -317,6 +321,8 @@ class SerializedTask:
             doc_json=d.get("doc_json"),
             doc_yaml=d.get("doc_yaml"),
             doc_rst=d.get("doc_rst"),
+            extra_links=tuple(d.get("extra_links", ())),
+            extra=d.get("extra"),
         )
 
 

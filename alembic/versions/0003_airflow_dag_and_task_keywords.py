@@ -1,7 +1,7 @@
 """Airflow DAG and task keywords: display name, owner links, fail_stop, auto-pause, SLA misses
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002_deferral
 Create Date: 2026-12-01 16:00:00.708859
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 import flowsched.db.base
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002_deferral"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
