@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from flowsched.db.history import record_try
-from flowsched.db.states import TaskInstanceState, transition_ti
-from flowsched.db.tables import TaskInstance, utcnow
+from flowsched.db.states import UNFINISHED_TI_STATES, TaskInstanceState, state_in, transition_ti
+from flowsched.db.tables import DagModel, TaskInstance, utcnow
 from flowsched.exceptions import TaskFailedNoRetry
 from flowsched.tries import TaskKey
 
@@ -157,6 +158,8 @@ def fail_try(
     )
     if not won:
         return None
+    if state == TaskInstanceState.FAILED:
+        stop_run_if_fail_stop(session, ti.dag_id, ti.run_id, ti.task_id, now)
     record_try(
         session,
         TaskKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number),
@@ -169,6 +172,40 @@ def fail_try(
         error=describe(error),
     )
     return state
+
+
+_STOPPABLE = [s for s in UNFINISHED_TI_STATES if s != TaskInstanceState.RUNNING]
+
+
+def stop_run_if_fail_stop(
+    session: Session, dag_id: str, run_id: str, failed_task_id: str, now: datetime
+) -> None:
+    """A failed task of a ``fail_stop`` DAG stops its run, as in Airflow: the other
+    running tasks fail (their supervisors see it at their next heartbeat and stop the
+    try) and those not started or waiting to retry are skipped; in the same transaction
+    as the failure, whoever records it (the try, its supervisor, a zombie check)."""
+    fail_stop = select(DagModel.fail_stop).where(DagModel.dag_id == dag_id)
+    if not session.scalar(fail_stop):
+        return
+    others = (
+        update(TaskInstance)
+        .where(
+            TaskInstance.dag_id == dag_id,
+            TaskInstance.run_id == run_id,
+            TaskInstance.task_id != failed_task_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        others.where(TaskInstance.state == TaskInstanceState.RUNNING).values(
+            state=TaskInstanceState.FAILED, end_date=now
+        )
+    )
+    session.execute(
+        others.where(state_in(TaskInstance.state, _STOPPABLE)).values(
+            state=TaskInstanceState.SKIPPED, end_date=now
+        )
+    )
 
 
 def describe(error: BaseException | str) -> str:

@@ -17,7 +17,8 @@ RUNNER_MODULE = "flowsched.runner.dag_callbacks"
 
 
 def start(dag_id: str, run_id: str, state: str, reason: str) -> None:
-    """Start the ``state`` callbacks of a finished run (``success`` or ``failed``)."""
+    """Start the ``state`` callbacks of a finished run (``success``, ``failed``, or
+    ``db.states.SLA_MISS`` for its ``sla_miss_callback``)."""
     command = [sys.executable, "-m", RUNNER_MODULE, dag_id, run_id, state, reason]
     try:
         subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)

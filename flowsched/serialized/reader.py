@@ -105,6 +105,16 @@ class SerializedTask:
     ui_color: str
     ui_fgcolor: str
     mapped: MappedInput | None
+    ignore_first_depends_on_past: bool = True
+    wait_for_past_depends_before_skipping: bool = False
+    wait_for_downstream: bool = False
+    max_active_tis_per_dag: int | None = None
+    max_active_tis_per_dagrun: int | None = None
+    sla: timedelta | None = None
+    task_display_name: str = ""
+    doc_json: str | None = None
+    doc_yaml: str | None = None
+    doc_rst: str | None = None
     extra_links: tuple[str, ...] = ()
     extra: Mapping[str, Any] | None = None
 
@@ -158,6 +168,18 @@ class SerializedTask:
             ui_color=d.get("ui_color", "#fff"),
             ui_fgcolor=d.get("ui_fgcolor", "#000"),
             mapped=MappedInput.from_dict(d["mapped"]) if d["mapped"] else None,
+            ignore_first_depends_on_past=d.get("ignore_first_depends_on_past", True),
+            wait_for_past_depends_before_skipping=d.get(
+                "wait_for_past_depends_before_skipping", False
+            ),
+            wait_for_downstream=d.get("wait_for_downstream", False),
+            max_active_tis_per_dag=d.get("max_active_tis_per_dag"),
+            max_active_tis_per_dagrun=d.get("max_active_tis_per_dagrun"),
+            sla=_delta(d.get("sla")),
+            task_display_name=d.get("task_display_name") or d["task_id"],
+            doc_json=d.get("doc_json"),
+            doc_yaml=d.get("doc_yaml"),
+            doc_rst=d.get("doc_rst"),
             extra_links=tuple(d.get("extra_links", ())),
             extra=d.get("extra"),
         )
@@ -188,6 +210,12 @@ class SerializedDAG:
         self.max_active_tasks: int = data["max_active_tasks"]
         self.dagrun_timeout = _delta(data["dagrun_timeout"])
         self.is_paused_upon_creation: bool | None = data.get("is_paused_upon_creation")
+        self.dag_display_name: str = data.get("dag_display_name") or self.dag_id
+        self.fail_stop: bool = data.get("fail_stop", False)
+        self.max_consecutive_failed_dag_runs: int = data.get("max_consecutive_failed_dag_runs", 0)
+        self.owner_links: dict[str, str] = dict(data.get("owner_links") or {})
+        self.has_sla_miss_callback: bool = data.get("has_sla_miss_callback", False)
+        self.parse_warnings: list[str] = list(data.get("parse_warnings") or [])
         self.params: dict[str, Param] = params_from_serialized(data["params"])
         self.has_on_success_callback: bool = data["has_on_success_callback"]
         self.has_on_failure_callback: bool = data["has_on_failure_callback"]
