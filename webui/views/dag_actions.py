@@ -18,7 +18,7 @@ from flowsched.operations import runs, task_instances
 from flowsched.operations.errors import Invalid, NotFound, OperationError
 from flowsched.operations.task_instances import TaskSelection
 from webui.auth import actor
-from webui.queries.dags import get_dag_or_404, get_structure_or_404
+from webui.queries.dag_summaries import get_dag_or_404, get_structure_or_404
 from webui.queries.tries import get_run_or_404
 from webui.redirects import back_to
 
