@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
 from flowsched.db.tables import DagModel, utcnow
-from flowsched.executors.base import BaseExecutor, ExecutorEvent, TaskKey
+from flowsched.executors.base import BaseExecutor
 from flowsched.liveness import MISSED_HEARTBEATS
 from flowsched.scheduling import claims, dispatch, jobs, runs, sla, zombies
 from flowsched.scheduling.claims import RunKey, RunRef
@@ -33,6 +33,7 @@ from flowsched.scheduling.examine import examine
 from flowsched.scheduling.jobs import SchedulerJob
 from flowsched.scheduling.settings import SchedulerSettings
 from flowsched.scheduling.wakeup import NudgeListener
+from flowsched.tries import ExecutorEvent, TaskKey
 
 log = logging.getLogger(__name__)
 
