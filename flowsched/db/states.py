@@ -25,6 +25,11 @@ class DagRunState(StrEnum):
     FAILED = "failed"
 
 
+# Passed where a finished run's state goes, it asks the DAG-callback child (started by
+# ``executors.dag_callbacks``) for the DAG's ``sla_miss_callback`` instead.
+SLA_MISS = "sla_miss"
+
+
 class TaskInstanceState(StrEnum):
     SCHEDULED = "scheduled"
     QUEUED = "queued"
@@ -47,7 +52,7 @@ RUNNING_TI_STATES = frozenset({TI.QUEUED, TI.RUNNING})
 FINISHED_RUN_STATES = frozenset({DagRunState.SUCCESS, DagRunState.FAILED})
 
 
-def _state_in(column: Any, expected: Iterable[str | None]) -> Any:
+def state_in(column: Any, expected: Iterable[str | None]) -> Any:
     states = [s for s in expected if s is not None]
     condition = column.in_(states)
     if None in expected:
@@ -76,7 +81,7 @@ def transition_ti(
             TaskInstance.run_id == run_id,
             TaskInstance.task_id == task_id,
             TaskInstance.map_index == map_index,
-            _state_in(TaskInstance.state, expected),
+            state_in(TaskInstance.state, expected),
         )
         .values(state=new, **values)
         .execution_options(synchronize_session=False)

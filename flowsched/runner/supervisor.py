@@ -37,15 +37,16 @@ from flowsched import db
 from flowsched.config import conf
 from flowsched.db import session_scope
 from flowsched.db.tables import TaskInstance
-from flowsched.executors.base import ExecutorEvent, TaskKey
+from flowsched.notify.failure_alerts import wait_for_alerts
 from flowsched.runner.execution import TryResult
-from flowsched.runner.failure import wait_for_alerts
 from flowsched.runner.heartbeat import beat
 from flowsched.runner.interrupts import timeout_message
-from flowsched.runner.logs import log_path, supervisor_log
+from flowsched.runner.log_capture import supervisor_log
 from flowsched.runner.lost_tries import fail_try
 from flowsched.runner.task_runner import StartedTry, claim_try, record_result, store_rendered
 from flowsched.runner.try_process import TryProcess
+from flowsched.task_logs import log_path
+from flowsched.tries import ExecutorEvent, TaskKey
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG

@@ -22,6 +22,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
+from flowsched.db.failure import FailurePolicy
 from flowsched.db.tables import (
     DagRun,
     TaskInstance,
@@ -29,12 +30,12 @@ from flowsched.db.tables import (
     TaskInstanceState,
     utcnow,
 )
-from flowsched.executors.base import TaskKey
 from flowsched.runner import xcom
 from flowsched.runner.context import previous_success
 from flowsched.runner.execution import TryResult
-from flowsched.runner.failure import FailurePolicy, handle_failure
+from flowsched.runner.failure import handle_failure
 from flowsched.runner.skip import skip_tasks
+from flowsched.tries import TaskKey
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG

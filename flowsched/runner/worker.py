@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from flowsched.db import session_scope
+from flowsched.db.failure import describe
 from flowsched.db.tables import TaskInstance, TaskInstanceState
-from flowsched.executors.base import ExecutorEvent, TaskKey
-from flowsched.runner.failure import describe
 from flowsched.runner.loader import load_dag
 from flowsched.runner.lost_tries import fail_try
 from flowsched.runner.supervisor import Report, supervise_try
+from flowsched.tries import ExecutorEvent, TaskKey
 
 
 def run_queued_try(

@@ -2,8 +2,8 @@
 
 A try's own supervisor applies the failure policy when the try's process dies; a zombie
 is what is left when the supervisor itself died (a worker killed, a machine lost). The
-scheduler then applies the same policy (``runner.failure.handle_failure``: retry or fail,
-try history, alerts), without user callbacks, which it cannot run.
+scheduler then applies the same policy (``db.failure.fail_try``: retry or fail, try
+history) and sends the same alert, without user callbacks, which it cannot run.
 """
 
 from __future__ import annotations
@@ -13,28 +13,19 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from flowsched.parsing.serialize import SerializedTask
-from flowsched.runner.failure import FailurePolicy, handle_failure
+from flowsched.db.failure import FailurePolicy, fail_try
+from flowsched.notify.failure_alerts import alert_after_commit
 from flowsched.scheduling import claims
 from flowsched.scheduling.claims import RunKey
 from flowsched.scheduling.dagstore import DagStore
+from flowsched.serialized import SerializedTask
 
 log = logging.getLogger(__name__)
 
 
 def policy_of(task: SerializedTask | None) -> FailurePolicy:
     """The failure policy of a task of the serialized DAG (no retries if it is gone)."""
-    if task is None:
-        return FailurePolicy()
-    return FailurePolicy(
-        retries=task.retries,
-        retry_delay=task.retry_delay,
-        retry_exponential_backoff=task.retry_exponential_backoff,
-        max_retry_delay=task.max_retry_delay,
-        email=task.email,
-        email_on_failure=task.email_on_failure,
-        email_on_retry=task.email_on_retry,
-    )
+    return FailurePolicy() if task is None else FailurePolicy.from_task(task)
 
 
 def fail_zombies(
@@ -50,8 +41,10 @@ def fail_zombies(
             f"zombie: no heartbeat from the try's worker for more than {threshold:g} s "
             f"(last at {ti.last_heartbeat_at or ti.start_date})"
         )
-        state = handle_failure(session, ti, policy_of(task), message, run_callbacks=False)
+        policy = policy_of(task)
+        state = fail_try(session, ti, policy, message)
         if state is not None:
+            alert_after_commit(session, ti, policy, state, message)
             log.warning(
                 "%s.%s run %s try %s: %s -> %s",
                 ti.dag_id,
