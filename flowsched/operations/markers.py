@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from flowsched.db.tables import DagRun, TaskInstance
 from flowsched.operations.errors import Invalid
 from flowsched.operations.task_instances import Follow, TaskSelection
-from flowsched.parsing.serialize import SerializedDAG, SerializedTask
+from flowsched.serialized import SerializedDAG, SerializedTask
 
 MARKER = "ExternalTaskMarker"
 

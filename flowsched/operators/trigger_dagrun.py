@@ -114,7 +114,7 @@ class TriggerDagRunOperator(BaseOperator):
                 [str(state) for state in self.allowed_states],
             )
             time.sleep(self.poke_interval)
-            state = _run_state(self.trigger_dag_id, run_id=run_id)
+            state = _find_run(self.trigger_dag_id, run_id=run_id).state
             if state in self.failed_states:
                 raise FlowschedException(f"{self.trigger_dag_id} failed with failed states {state}")
             if state in self.allowed_states:
@@ -150,12 +150,12 @@ class TriggerDagRunOperator(BaseOperator):
                 )
                 return run.run_id, run.logical_date
         except Conflict as clash:
-            existing = _existing_run(self.trigger_dag_id, run_id, logical_date)
+            existing = _find_run(self.trigger_dag_id, run_id=run_id, logical_date=logical_date)
             if existing is None:
                 raise  # another conflict, e.g. the DAG is inactive
             if self.reset_dag_run:
-                self._reset(existing[0])
-                return existing
+                self._reset(existing.run_id)
+                return existing.run_id, existing.logical_date
             if self.skip_when_already_exists:
                 raise TaskSkipped(
                     "Skipping due to skip_when_already_exists is set to True and "
@@ -185,11 +185,12 @@ class TriggerDagRunOperator(BaseOperator):
     def execute_complete(self, context: dict[str, Any], event: Any = None) -> None:
         """The run reached one of the awaited states: succeed or fail by which one."""
         logical_date = event[1]["execution_dates"][0]
-        state = _run_state(self.trigger_dag_id, logical_date=logical_date)
-        if state is None:
+        run = _find_run(self.trigger_dag_id, logical_date=logical_date)
+        if run is None:
             raise FlowschedException(
                 f"No DAG run found for DAG {self.trigger_dag_id} and logical date {logical_date}"
             )
+        state = run.state
         if state in self.failed_states:
             raise FlowschedException(f"{self.trigger_dag_id} failed with failed state {state}")
         if state in self.allowed_states:
@@ -201,25 +202,17 @@ class TriggerDagRunOperator(BaseOperator):
         )
 
 
-def _existing_run(
-    dag_id: str, run_id: str, logical_date: datetime.datetime
-) -> tuple[str, datetime.datetime] | None:
-    """(run id, logical date) of ``dag_id``'s run named ``run_id`` or at ``logical_date``."""
+def _find_run(dag_id: str, *, run_id: str | None = None, logical_date: Any = None) -> Any:
+    """(run_id, logical_date, state) of ``dag_id``'s run named ``run_id`` or at
+    ``logical_date``; None if it has none."""
+    from sqlalchemy import select
+
     from flowsched.db import session_scope
-    from flowsched.scheduling.runs import run_exists
+    from flowsched.db.dagrun import DagRun
 
+    condition = (DagRun.run_id == run_id) | (DagRun.logical_date == logical_date)
+    query = select(DagRun.run_id, DagRun.logical_date, DagRun.state).where(
+        DagRun.dag_id == dag_id, condition
+    )
     with session_scope(readonly=True) as session:
-        run = run_exists(session, dag_id, run_id=run_id) or run_exists(
-            session, dag_id, logical_date=logical_date
-        )
-        return None if run is None else (run.run_id, run.logical_date)
-
-
-def _run_state(dag_id: str, *, run_id: str | None = None, logical_date: Any = None) -> str | None:
-    """The state of ``dag_id``'s run named ``run_id`` or at ``logical_date`` (None: no run)."""
-    from flowsched.db import session_scope
-    from flowsched.scheduling.runs import run_exists
-
-    with session_scope(readonly=True) as session:
-        run = run_exists(session, dag_id, run_id=run_id, logical_date=logical_date)
-        return None if run is None else run.state
+        return session.execute(query.limit(1)).first()

@@ -12,6 +12,7 @@ import pytest
 
 from flowsched.db import session_scope
 from flowsched.db.tables import TaskInstance
+from flowsched.operations.users import create_user
 from tests.e2e.support import (
     Scheduler,
     flowsched,
@@ -23,7 +24,6 @@ from tests.e2e.support import (
 )
 from tests.webui.seed import PASSWORD, log_in
 from webui.app import create_app
-from webui.users import create_user
 
 pytestmark = pytest.mark.e2e
 
@@ -226,7 +226,7 @@ def state_of(dag_id: str, task_id: str) -> str | None:
 def task_page(dag_id: str, run_id: str, task_id: str) -> str:
     """The task page as an admin sees it in the web UI."""
     with session_scope() as session:
-        create_user(session, "admin", PASSWORD, "admin")
+        create_user(session, "admin", PASSWORD, "admin", actor="test")
     with create_app({"TESTING": True}).test_client() as client:
         log_in(client, "admin")
         response = client.get(f"/dags/{dag_id}/runs/{run_id}/tasks/{task_id}")
