@@ -36,8 +36,10 @@ from typing import TYPE_CHECKING, Any
 from flowsched import db
 from flowsched.config import conf
 from flowsched.db import session_scope
+from flowsched.db.outage import OutageWatch, first_line, is_outage, retry_interval, until_reachable
 from flowsched.db.tables import TaskInstance
 from flowsched.executors.base import ExecutorEvent, TaskKey
+from flowsched.runner import outcome_file
 from flowsched.runner.execution import TryResult
 from flowsched.runner.failure import wait_for_alerts
 from flowsched.runner.heartbeat import beat
@@ -63,6 +65,7 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 NOT_QUEUED = "not run: the task instance was not queued for this try"
 
 Report = Callable[[ExecutorEvent], None]
+OUTAGE = OutageWatch(logger)  # this supervisor's view of the database, logged on change
 
 
 def supervise_try(
@@ -81,7 +84,12 @@ def supervise_try(
     """
     try:
         started = claim_try(key, executor)
-    except Exception as exc:  # e.g. its DAG run was deleted: the try cannot start
+    except Exception as exc:
+        if is_outage(exc):  # still queued: the scheduler sends it again once it can
+            message = f"not started: database unreachable ({first_line(exc)})"
+            report(ExecutorEvent(key, None, message, lost=True))
+            return
+        # e.g. its DAG run was deleted: the try cannot start
         logger.exception("%s: could not claim the try", key)
         message = f"Task could not start: {type(exc).__name__}: {exc}"
         report(ExecutorEvent(key, fail_try(key, message, dag=dag), message))
@@ -252,8 +260,8 @@ class _Watch:
     def _record(self, result: TryResult) -> str | None:
         """Commit the try's end, say so in its log, report it; the state now."""
         try:
-            state = record_result(self.key, self.dag, self.started, result)
-        except Exception as exc:  # e.g. the database stayed locked: failed below, instead
+            state = self._record_through_outage(result)
+        except Exception as exc:  # e.g. a constraint: failed below, instead
             logger.exception("%s: could not record the try's end", self.key)
             self.record_error = exc
             return None
@@ -272,14 +280,35 @@ class _Watch:
         self.reported = True
         return state
 
+    def _record_through_outage(self, result: TryResult) -> str | None:
+        """Record ``result``; while the database is unreachable, keep it (here and in a
+        file beside the try's log) and try again with backoff until it is recorded: a
+        try's result is never lost, nor turned into a failure, by a database outage."""
+        try:
+            return record_result(self.key, self.dag, self.started, result)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            outcome_file.save(self.key, result)
+            OUTAGE.failed(exc, retry_interval())
+        state = until_reachable(
+            lambda: record_result(self.key, self.dag, self.started, result), OUTAGE
+        )
+        outcome_file.discard(self.key)
+        return state
+
     def _beat(self) -> None:
         if self.reported or self.lost:
             return
         try:
             alive = beat(self.key, self.pid)
         except Exception as exc:  # a busy database must not stop the try; beat again later
-            logger.warning("%s: heartbeat failed: %s", self.key, exc)
+            if is_outage(exc):
+                OUTAGE.failed(exc, conf.getfloat("scheduler", "task_heartbeat_interval"))
+            else:
+                logger.warning("%s: heartbeat failed: %s", self.key, exc)
             return
+        OUTAGE.succeeded()
         if not alive:
             self.lost = True
             logger.warning("%s: task instance changed from outside; stopping the try", self.key)

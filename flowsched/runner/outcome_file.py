@@ -1,0 +1,81 @@
+"""A try's outcome kept beside its log while the database cannot take it (issue 10).
+
+When the database is unreachable as a try ends, its supervisor keeps the outcome in
+memory and retries recording it; it also writes it here, ``attempt=<n>.outcome.json``
+beside ``attempt=<n>.log``, so that should the supervisor die before the database is
+back, the scheduler that finds the lost try records this outcome instead of running the
+task again. The file is removed once the outcome is recorded. JSON, never pickle: the
+log folder is not a place to load code from.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flowsched.executors.base import TaskKey
+from flowsched.runner.execution import TryResult
+from flowsched.runner.failure import TryError
+from flowsched.runner.logs import log_path
+
+logger = logging.getLogger("flowsched.executor")
+
+
+def outcome_path(key: TaskKey) -> Path:
+    return log_path(*key).with_suffix(".outcome.json")
+
+
+def save(key: TaskKey, result: TryResult) -> None:
+    """Write the outcome (atomically); a log folder that cannot take it is only logged:
+    the outcome is still held in memory."""
+    path = outcome_path(key)
+    data = {
+        "state": result.state,
+        "ended_at": result.ended_at.isoformat(),
+        "xcoms": result.xcoms,
+        "skip": sorted(result.skip),
+        "reschedule_date": _iso(result.reschedule_date),
+        "error": None if result.error is None else result.error.__reduce__()[1],
+    }
+    temporary = path.with_suffix(".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        logger.error("%s: could not keep its outcome in %s: %s", key, path, exc.strerror)
+
+
+def load(key: TaskKey) -> TryResult | None:
+    """The outcome a supervisor kept and could not record, if any (None if unreadable)."""
+    try:
+        data: dict[str, Any] = json.loads(outcome_path(key).read_text(encoding="utf-8"))
+        return TryResult(
+            state=data["state"],
+            ended_at=datetime.fromisoformat(data["ended_at"]),
+            xcoms=data["xcoms"],
+            skip=set(data["skip"]),
+            reschedule_date=_parse(data["reschedule_date"]),
+            error=None if data["error"] is None else TryError(*data["error"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def discard(key: TaskKey) -> None:
+    try:
+        outcome_path(key).unlink(missing_ok=True)
+    except OSError as exc:
+        logger.warning("%s: could not remove %s: %s", key, outcome_path(key), exc.strerror)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
