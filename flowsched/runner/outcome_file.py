@@ -1,15 +1,17 @@
-"""A try's outcome kept beside its log while the database cannot take it (issue 10).
+"""A try's outcome, kept beside its log until it is recorded (issue 10).
 
-When the database is unreachable as a try ends, its supervisor keeps the outcome in
-memory and retries recording it; it also writes it here, ``attempt=<n>.outcome.json``
-beside ``attempt=<n>.log``, so that should the supervisor die before the database is
-back, the scheduler that finds the lost try records this outcome instead of running the
-task again. The file is removed once the outcome is recorded. JSON, never pickle: the
-log folder is not a place to load code from.
+The try's process writes ``attempt=<n>.outcome.json`` beside ``attempt=<n>.log`` as soon
+as the task's code has ended, before handing the outcome to its supervisor, which removes
+the file once the outcome is committed. Should the supervisor die first (its worker or
+scheduler killed), or the database be unreachable for longer than it lives, the outcome
+is not lost: the scheduler that finds the try lost records it from this file instead of
+running the task's code again, and a supervisor whose try died right after writing it
+records it too. JSON, never pickle: the log folder is not a place to load code from.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -30,8 +32,8 @@ def outcome_path(key: TaskKey) -> Path:
 
 
 def save(key: TaskKey, result: TryResult) -> None:
-    """Write the outcome (atomically); a log folder that cannot take it is only logged:
-    the outcome is still held in memory."""
+    """Write the outcome (atomically); a log folder that cannot take it (full, read-only:
+    said once by the try's log) leaves the outcome to the pipe and the supervisor's memory."""
     path = outcome_path(key)
     data = {
         "state": result.state,
@@ -46,8 +48,9 @@ def save(key: TaskKey, result: TryResult) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary.write_text(json.dumps(data), encoding="utf-8")
         os.replace(temporary, path)
-    except OSError as exc:
-        logger.error("%s: could not keep its outcome in %s: %s", key, path, exc.strerror)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def load(key: TaskKey) -> TryResult | None:

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from flowsched import db
 from flowsched.config import conf
 from flowsched.db import session_scope
-from flowsched.db.outage import OutageWatch, first_line, is_outage, retry_interval, until_reachable
+from flowsched.db.outage import OutageWatch, first_line, is_outage, until_reachable
 from flowsched.db.tables import TaskInstance
 from flowsched.executors.base import ExecutorEvent, TaskKey
 from flowsched.runner import outcome_file
@@ -205,6 +205,8 @@ class _Watch:
         while not self.reported and self.result is None and self.conn.poll():
             if not self._serve():  # a report sent just before the child died
                 break
+        if self.result is None and not self.reported:  # died right after its code ended?
+            self.result = outcome_file.load(self.key)
         if self.result is not None and not self.reported:
             self._record(self.result)
         if not self.reported:
@@ -281,16 +283,9 @@ class _Watch:
         return state
 
     def _record_through_outage(self, result: TryResult) -> str | None:
-        """Record ``result``; while the database is unreachable, keep it (here and in a
-        file beside the try's log) and try again with backoff until it is recorded: a
-        try's result is never lost, nor turned into a failure, by a database outage."""
-        try:
-            return record_result(self.key, self.dag, self.started, result)
-        except Exception as exc:
-            if not is_outage(exc):
-                raise
-            outcome_file.save(self.key, result)
-            OUTAGE.failed(exc, retry_interval())
+        """Record ``result``; while the database is unreachable, keep it (here, and in the
+        file beside the try's log that the try wrote) and try again with backoff until it
+        is recorded: a result is never lost, nor turned into a failure, by an outage."""
         state = until_reachable(
             lambda: record_result(self.key, self.dag, self.started, result), OUTAGE
         )

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from flowsched.db.tables import TaskInstanceState, utcnow
 from flowsched.executors.base import TaskKey
+from flowsched.runner import outcome_file
 from flowsched.runner.callbacks import run_callbacks
 from flowsched.runner.context import try_context
 from flowsched.runner.execution import Outcome, TryResult, run_task
@@ -67,6 +68,7 @@ class TryProcess:
             with sigterm_interrupts():
                 outcome = self._execute()
             result = TryResult.of(outcome, self.task, utcnow())
+            outcome_file.save(self.key, result)  # lost with the supervisor? not with this
             callbacks = self._callbacks(outcome)
             if not callbacks:
                 self.supervisor.hand_over(result)

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import event as orm_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,10 +39,13 @@ from flowsched.config import conf
 from flowsched.db.states import TaskInstanceState, transition_ti
 from flowsched.db.tables import DagModel, TaskInstance, utcnow
 from flowsched.executors.base import ExecutorEvent, TaskKey
-from flowsched.parsing.serialize import SerializedTask
+from flowsched.parsing.serialize import SerializedDAG, SerializedTask
+from flowsched.runner import outcome_file
+from flowsched.runner.execution import TryResult
 from flowsched.runner.failure import FailurePolicy, handle_failure
 from flowsched.runner.history import record_try
 from flowsched.runner.logs import log_path, supervisor_log
+from flowsched.runner.task_runner import record_result_in
 from flowsched.scheduling import claims
 from flowsched.scheduling.claims import RunKey
 from flowsched.scheduling.dagstore import DagStore
@@ -72,6 +76,9 @@ def rerun_lost_try(session: Session, store: DagStore, ti: TaskInstance, reason: 
     dag = store.get(session, ti.dag_id)
     policy = policy_of(dag.task_dict.get(ti.task_id) if dag else None)
     key = TaskKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
+    result = outcome_file.load(key) if ti.state == State.RUNNING else None
+    if result is not None and dag is not None:  # its code ended: record that, run it not again
+        return _record_left_outcome(session, dag, ti, key, result, reason)
     limit = conf.getint("core", "max_platform_retries")
     if ti.platform_retries >= limit:
         message = (
@@ -114,6 +121,22 @@ def rerun_lost_try(session: Session, store: DagStore, ti: TaskInstance, reason: 
     )
     _tell(key, message, State.UP_FOR_RETRY)
     return State.UP_FOR_RETRY
+
+
+def _record_left_outcome(
+    session: Session,
+    dag: SerializedDAG,
+    ti: TaskInstance,
+    key: TaskKey,
+    result: TryResult,
+    reason: str,
+) -> str | None:
+    """Record the outcome a lost try wrote beside its log (``runner.outcome_file``)."""
+    state = record_result_in(session, key, dag, ti, result)
+    _tell(key, f"{reason}; recording the outcome the try left: {result.state}", state)
+    if state is not None:  # the file goes once the outcome is committed
+        orm_event.listen(session, "after_commit", lambda _: outcome_file.discard(key), once=True)
+    return state
 
 
 def _tell(key: TaskKey, message: str, state: str | None) -> None:
