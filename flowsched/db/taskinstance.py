@@ -52,6 +52,8 @@ class TaskInstance(_TryColumns, Base):
     platform_retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # the process that claimed the current try and records its end (its pid is the try's)
     supervisor_pid: Mapped[int | None] = mapped_column(Integer)
+    # A deferred try's trigger and where it resumes (runner/deferral.py); None otherwise.
+    deferral: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (

@@ -149,6 +149,7 @@ def record_result_in(
         expected=State.RUNNING,
         state=result.state,
         next_try_at=result.reschedule_date,
+        deferral=result.deferral,
         **values,
     )
     if not won:
