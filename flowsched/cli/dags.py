@@ -7,7 +7,6 @@ of them imports user code in this process: they read the serialized DAGs.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 from collections.abc import Iterator
@@ -17,16 +16,16 @@ from typing import Any
 import click
 import pendulum
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from flowsched.cli.dag_runs import RUN_COMMANDS
 from flowsched.cli.errors import fail
+from flowsched.cli.lookups import cli_user, get_dag_model, get_serialized_dag, scan
 from flowsched.cli.output import output_option, render
 from flowsched.config import conf
-from flowsched.db import require_current_schema, session_scope
-from flowsched.db.tables import DagModel, ParseImportError, SerializedDagModel, utcnow
+from flowsched.db import session_scope
+from flowsched.db.tables import DagModel, ParseImportError, utcnow
 from flowsched.operations.dags import set_paused
-from flowsched.parsing.scan import ScanResult, parse_dags_folder
-from flowsched.parsing.serialize import SerializedDAG, SerializedTask
+from flowsched.serialized import SerializedDAG, SerializedTask
 from flowsched.timetables import DagRunInfo, upcoming_runs
 
 LIST_COLUMNS = ["dag_id", "fileloc", "owner", "paused", "schedule", "tags"]
@@ -52,43 +51,6 @@ NEXT_RUN_JSON_COLUMNS = [
 @click.group()
 def dags() -> None:
     """List DAGs and import errors, show a DAG and its next runs, pause and unpause."""
-
-
-def scan() -> ScanResult:
-    """Bring the DB up to date with the dags folder before answering.
-
-    The schema check comes first so that an old or empty database gives the one-line
-    "run `flowsched db upgrade`" message rather than an SQL error.
-    """
-    require_current_schema()
-    return parse_dags_folder()
-
-
-def cli_user() -> str:
-    """Who the audit log says did it: ``cli:<os user>``."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # a container user with no name
-        return f"cli:uid-{os.getuid()}"
-
-
-def no_such_dag(dag_id: str) -> str:
-    return f"no DAG named {dag_id!r} (run `flowsched dags list`)"
-
-
-def get_dag_model(session: Session, dag_id: str) -> DagModel:
-    dag = session.get(DagModel, dag_id)
-    if dag is None:
-        fail(no_such_dag(dag_id))
-    return dag
-
-
-def get_serialized_dag(session: Session, dag_id: str) -> SerializedDAG:
-    get_dag_model(session, dag_id)
-    row = session.get(SerializedDagModel, dag_id)
-    if row is None:
-        fail(f"DAG {dag_id!r} has no stored structure; check `flowsched dags list-import-errors`")
-    return SerializedDAG.from_dict(row.data)
 
 
 def _shown_path(fileloc: str, output: str) -> str:
@@ -378,9 +340,6 @@ def _set_paused(dag_id: str, paused: bool) -> None:
     click.echo(f"DAG {dag_id!r} {word}." if changed else f"DAG {dag_id!r} is already {word}.")
 
 
-# Run commands (trigger, list-runs, state, test, backfill, delete) live in their own module;
-# imported last so that it may use the helpers above.
-from flowsched.cli.dag_runs import RUN_COMMANDS  # noqa: E402
-
+# The run commands (trigger, list-runs, state, test, backfill, delete) live in their own module.
 for command in RUN_COMMANDS:
     dags.add_command(command)

@@ -16,13 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
+from flowsched.db.failure import FailurePolicy
 from flowsched.db.outage import until_reachable
 from flowsched.db.tables import DagRun, SerializedDagModel, TaskInstance
-from flowsched.executors.base import TaskKey
+from flowsched.notify.failure_alerts import wait_for_alerts
 from flowsched.runner.context import previous_success, try_context
-from flowsched.runner.failure import FailurePolicy, handle_failure, wait_for_alerts
-from flowsched.runner.logs import capture_try_output, log_path, supervisor_log
+from flowsched.runner.failure import handle_failure
+from flowsched.runner.log_capture import capture_try_output, supervisor_log
 from flowsched.runner.task_instance import RuntimeTaskInstance
+from flowsched.task_logs import log_path
+from flowsched.tries import TaskKey
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG
@@ -60,7 +63,7 @@ def _policy(session: Session, key: TaskKey, task: Any) -> FailurePolicy:
     """From the imported task, else (the DAG file did not load) from the serialized DAG."""
     if task is not None:
         return FailurePolicy.from_task(task)
-    from flowsched.parsing.serialize import SerializedDAG
+    from flowsched.serialized import SerializedDAG
 
     row = session.get(SerializedDagModel, key.dag_id)
     serialized = SerializedDAG.from_dict(row.data) if row is not None else None

@@ -4,9 +4,10 @@ The try's process writes ``attempt=<n>.outcome.json`` beside ``attempt=<n>.log``
 as the task's code has ended, before handing the outcome to its supervisor, which removes
 the file once the outcome is committed. Should the supervisor die first (its worker or
 scheduler killed), or the database be unreachable for longer than it lives, the outcome
-is not lost: the scheduler that finds the try lost records it from this file instead of
-running the task's code again, and a supervisor whose try died right after writing it
-records it too. JSON, never pickle: the log folder is not a place to load code from.
+is not lost: the scheduler that finds the try lost sends the same try again, and the
+supervisor that claims it records this outcome instead of running the task's code again
+(as does a supervisor whose try died right after writing it). JSON, never pickle: the
+log folder is not a place to load code from.
 """
 
 from __future__ import annotations
@@ -19,16 +20,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flowsched.executors.base import TaskKey
+from flowsched.db.failure import TryError
 from flowsched.runner.execution import TryResult
-from flowsched.runner.failure import TryError
-from flowsched.runner.logs import log_path
+from flowsched.task_logs import outcome_path as _path_of
+from flowsched.tries import TaskKey
 
 logger = logging.getLogger("flowsched.executor")
 
 
 def outcome_path(key: TaskKey) -> Path:
-    return log_path(*key).with_suffix(".outcome.json")
+    return _path_of(*key)
 
 
 def save(key: TaskKey, result: TryResult) -> None:
@@ -42,6 +43,7 @@ def save(key: TaskKey, result: TryResult) -> None:
         "skip": sorted(result.skip),
         "reschedule_date": _iso(result.reschedule_date),
         "error": None if result.error is None else result.error.__reduce__()[1],
+        "deferral": result.deferral,
     }
     temporary = path.with_suffix(".tmp")
     try:
@@ -64,6 +66,7 @@ def load(key: TaskKey) -> TryResult | None:
             skip=set(data["skip"]),
             reschedule_date=_parse(data["reschedule_date"]),
             error=None if data["error"] is None else TryError(*data["error"]),
+            deferral=data["deferral"],
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

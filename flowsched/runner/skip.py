@@ -59,7 +59,7 @@ def _skipped_row(dag: Any, run_id: str, task_id: str, now: Any) -> TaskInstance:
         end_date=now,
         duration=0.0,
         max_tries=task.retries,
-        operator=getattr(task, "operator_name", None) or task.operator,  # imported or serialized
+        operator=task.operator_name,
         pool=task.pool,
         pool_slots=task.pool_slots,
         queue=task.queue,

@@ -38,16 +38,17 @@ from flowsched.config import conf
 from flowsched.db import session_scope
 from flowsched.db.outage import OutageWatch, first_line, is_outage, until_reachable
 from flowsched.db.tables import TaskInstance
-from flowsched.executors.base import ExecutorEvent, TaskKey
+from flowsched.notify.failure_alerts import wait_for_alerts
 from flowsched.runner import outcome_file
 from flowsched.runner.execution import TryResult
-from flowsched.runner.failure import wait_for_alerts
 from flowsched.runner.heartbeat import beat
 from flowsched.runner.interrupts import timeout_message
-from flowsched.runner.logs import log_path, supervisor_log
+from flowsched.runner.log_capture import supervisor_log
 from flowsched.runner.lost_tries import fail_try
 from flowsched.runner.task_runner import StartedTry, claim_try, record_result, store_rendered
 from flowsched.runner.try_process import TryProcess
+from flowsched.task_logs import log_path
+from flowsched.tries import ExecutorEvent, TaskKey
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG
@@ -97,6 +98,10 @@ def supervise_try(
     if started is None:
         report(ExecutorEvent(key, None, NOT_QUEUED))
         return
+    left = outcome_file.load(key)
+    if left is not None:  # its code ended under a supervisor that died: never run it again
+        _record_left_outcome(key, dag, started, left, report)
+        return
     ours, theirs = Pipe(duplex=True)
     for stream in (sys.stdout, sys.stderr):
         stream.flush()  # or the child would print this process's buffered output again
@@ -121,6 +126,19 @@ def supervise_try(
     finally:
         ours.close()
     wait_for_alerts()  # sent from here, by the recording; never leave threads to a fork
+
+
+def _record_left_outcome(
+    key: TaskKey, dag: DAG, started: StartedTry, result: TryResult, report: Report
+) -> None:
+    """Record the outcome this try's process left beside its log before its supervisor
+    died (the scheduler sent the try again for this). Its callbacks, which needed that
+    process, do not run."""
+    state = until_reachable(lambda: record_result(key, dag, started, result), OUTAGE)
+    outcome_file.discard(key)
+    with supervisor_log(log_path(*key)) as sink:
+        sink.note("supervisor", f"Recorded the outcome the try left: {result.state.upper()}")
+    report(ExecutorEvent(key, state))
 
 
 def _child(

@@ -23,6 +23,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
+from flowsched.db.failure import FailurePolicy
 from flowsched.db.tables import (
     DagRun,
     TaskInstance,
@@ -30,12 +31,12 @@ from flowsched.db.tables import (
     TaskInstanceState,
     utcnow,
 )
-from flowsched.executors.base import TaskKey
 from flowsched.runner import xcom
 from flowsched.runner.context import previous_success
 from flowsched.runner.execution import TryResult
-from flowsched.runner.failure import FailurePolicy, handle_failure
+from flowsched.runner.failure import handle_failure
 from flowsched.runner.skip import skip_tasks
+from flowsched.tries import TaskKey
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG
@@ -115,50 +116,42 @@ def claim_try(key: TaskKey, executor: str) -> StartedTry | None:
 def record_result(key: TaskKey, dag: DAG, started: StartedTry, result: TryResult) -> str | None:
     """Commit how the try ended (``started.row.pid`` set to the try's process); the state
     it is in now, or None if it was no longer running this try (changed from outside)."""
-    with session_scope() as session:
-        return record_result_in(session, key, dag, started.row, result)
-
-
-def record_result_in(
-    session: Session, key: TaskKey, dag: Any, row: TaskInstance, result: TryResult
-) -> str | None:
-    """``record_result`` in the caller's transaction; ``dag`` is the imported DAG or, for
-    the scheduler recording an outcome a dead supervisor left (``outcome_file``), the
-    serialized one. ``row`` gives the try's start, pid and tries."""
     if result.state == State.FAILED:
         assert result.error is not None
         task = dag.task_dict.get(key.task_id)
         policy = FailurePolicy.from_task(task) if task is not None else FailurePolicy()
-        return handle_failure(
-            session,
-            row,
-            policy,
-            result.error,
-            run_callbacks=False,  # the try's process runs them, where the task is
-            end_date=result.ended_at,
-        )
-    start = row.start_date
+        with session_scope() as session:
+            return handle_failure(
+                session,
+                started.row,
+                policy,
+                result.error,
+                run_callbacks=False,  # the try's process runs them, where the task is
+                end_date=result.ended_at,
+            )
+    start = started.row.start_date
     values: dict[str, Any] = {
         "end_date": result.ended_at,
         "duration": (result.ended_at - start).total_seconds() if start else None,
-        "pid": row.pid,
+        "pid": started.row.pid,
     }
-    won = _guarded_update(
-        session,
-        key,
-        expected=State.RUNNING,
-        state=result.state,
-        next_try_at=result.reschedule_date,
-        deferral=result.deferral,
-        **values,
-    )
-    if not won:
-        return None
-    for name, value in result.xcoms.items():
-        xcom.store_value(session, key, name, value)
-    if result.skip:
-        skip_tasks(session, dag, key.run_id, result.skip)
-    _record_history(session, key, exists=True, state=result.state, **values)
+    with session_scope() as session:
+        won = _guarded_update(
+            session,
+            key,
+            expected=State.RUNNING,
+            state=result.state,
+            next_try_at=result.reschedule_date,
+            deferral=result.deferral,
+            **values,
+        )
+        if not won:
+            return None
+        for name, value in result.xcoms.items():
+            xcom.store_value(session, key, name, value)
+        if result.skip:
+            skip_tasks(session, dag, key.run_id, result.skip)
+        _record_history(session, key, exists=True, state=result.state, **values)
     return result.state
 
 

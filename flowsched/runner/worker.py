@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flowsched.executors.base import ExecutorEvent, TaskKey
-from flowsched.runner.failure import describe
+from flowsched.db.failure import describe
 from flowsched.runner.loader import load_dag
 from flowsched.runner.lost_tries import fail_try
 from flowsched.runner.supervisor import Report, supervise_try
+from flowsched.tries import ExecutorEvent, TaskKey
 
 
 def run_queued_try(

@@ -4,7 +4,7 @@ A run ends when none of its task instances can change any more. It succeeded whe
 leaf instance succeeded or was skipped (the trigger rules have already turned what a
 failure means into the leaves' states), and failed otherwise. DAG-level callbacks are
 user code, which the scheduler never imports: they run in a child process started after
-the commit (see ``dag_callbacks.py``). The failure alert goes out in the background.
+the commit (see ``executors/dag_callbacks.py``). The failure alert goes out in the background.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from flowsched.db.states import (
     transition_run,
 )
 from flowsched.db.tables import AuditLog, DagModel, DagRun
-from flowsched.parsing.serialize import SerializedDAG
-from flowsched.scheduling import dag_callbacks
+from flowsched.executors import dag_callbacks
 from flowsched.scheduling.bulk import TIKey, transition_many
 from flowsched.scheduling.claims import RunRef
+from flowsched.serialized import SerializedDAG
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from flowsched.db import session_scope
 from flowsched.db.outage import OutageWatch, first_line, is_outage, retry_interval, until_reachable
 from flowsched.db.tables import DagModel, utcnow
-from flowsched.executors.base import BaseExecutor, ExecutorEvent, TaskKey
+from flowsched.executors.base import BaseExecutor
 from flowsched.liveness import MISSED_HEARTBEATS
 from flowsched.scheduling import claims, dispatch, jobs, lost_tries, runs, sla
 from flowsched.scheduling.claims import RunKey, RunRef
@@ -34,6 +34,7 @@ from flowsched.scheduling.examine import examine
 from flowsched.scheduling.jobs import SchedulerJob
 from flowsched.scheduling.settings import SchedulerSettings
 from flowsched.scheduling.wakeup import NudgeListener
+from flowsched.tries import ExecutorEvent, TaskKey
 
 log = logging.getLogger(__name__)
 
@@ -152,12 +153,12 @@ class SchedulerLoop:
         now = utcnow()
         with session_scope() as session:
             self.job.heartbeat_if_due(session)
+            # a run with a lost try is looked at whole: the lost task itself is due again
+            lost = lost_tries.settle_lost(session, self.store, self._lost)
             if full:
                 self._last_full = time.monotonic()
                 self.store.new_pass()
-                self._housekeeping(session, now)
-            # a run with a lost try is looked at whole: the lost task itself is due again
-            lost = lost_tries.settle_lost(session, self.store, self._lost)
+                self._housekeeping(session, now, lost)
             todo = claims.running_runs(session, None if full else sorted({*ended, *lost.runs}))
             finished = self._examine(session, todo, now, None if full else ended)
             if finished:
@@ -177,12 +178,12 @@ class SchedulerLoop:
             self._adopt_after_pass = False
             self._adopt("queued tries that a dead scheduler may never have sent")
 
-    def _housekeeping(self, session: Session, now: datetime) -> None:
-        """What only a full pass does: create and start runs, fail zombies, take over from
-        dead schedulers."""
+    def _housekeeping(self, session: Session, now: datetime, lost: lost_tries.Settled) -> None:
+        """What only a full pass does: create and start runs, settle tries whose
+        supervisor is gone, take over from dead schedulers."""
         runs.create_due_runs(session, self.store, now)
         runs.start_queued_runs(session, self.store, now)
-        self._rerun_lost_tries(session, now)
+        self._settle_lost_tries(session, now, lost)
         self._take_over_dead_schedulers(session, now)
         self._record_sla_misses(session, now)
         self._next_dagrun = session.scalar(
@@ -191,17 +192,17 @@ class SchedulerLoop:
             )
         )
 
-    def _rerun_lost_tries(self, session: Session, now: datetime) -> None:
+    def _settle_lost_tries(self, session: Session, now: datetime, lost: lost_tries.Settled) -> None:
         """Running tries whose supervisor is gone: at once when it ran on this machine,
         after the zombie threshold otherwise. The threshold counts from the end of the
         last database outage, during which no supervisor could beat."""
         reason = "scheduler restarted" if self._restarted else "worker lost"
         self._restarted = False
-        lost_tries.rerun_orphans(session, self.store, reason)
+        lost_tries.settle_orphans(session, self.store, reason, lost)
         threshold = self.settings.zombie_threshold
         back_at = self.outage.back_at
         if back_at is None or time.monotonic() - back_at >= threshold:
-            lost_tries.rerun_zombies(session, self.store, now, threshold)
+            lost_tries.settle_zombies(session, self.store, now, threshold, lost)
 
     def _record_sla_misses(self, session: Session, now: datetime) -> None:
         """Once per heartbeat interval: tasks past their SLA (see ``sla.py``)."""

@@ -11,7 +11,10 @@ rather than looping.
 
 A try that never started its code is simply sent again: its task instance is still
 ``queued`` for the same try number, and the runner's guarded ``queued -> running`` lets
-exactly one copy run.
+exactly one copy run. So is a try whose code ended but whose end was never recorded (its
+process left the outcome beside its log, ``runner.outcome_file``): it goes back to
+``queued`` for the same try number, and the supervisor that claims it records that
+outcome instead of running the task's code a second time.
 
 How the scheduler knows a try is lost, soonest first:
 
@@ -27,29 +30,26 @@ from __future__ import annotations
 import logging
 import os
 import socket
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import event as orm_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowsched.config import conf
+from flowsched.db.failure import FailurePolicy, fail_try
+from flowsched.db.history import record_try
 from flowsched.db.states import TaskInstanceState, transition_ti
 from flowsched.db.tables import DagModel, TaskInstance, utcnow
-from flowsched.executors.base import ExecutorEvent, TaskKey
-from flowsched.parsing.serialize import SerializedDAG, SerializedTask
-from flowsched.runner import outcome_file
-from flowsched.runner.execution import TryResult
-from flowsched.runner.failure import FailurePolicy, handle_failure
-from flowsched.runner.history import record_try
-from flowsched.runner.logs import log_path, supervisor_log
-from flowsched.runner.task_runner import record_result_in
+from flowsched.notify.failure_alerts import alert_after_commit
 from flowsched.scheduling import claims
 from flowsched.scheduling.claims import RunKey
 from flowsched.scheduling.dagstore import DagStore
 from flowsched.scheduling.dispatch import Dispatch
+from flowsched.serialized import SerializedTask
+from flowsched.task_logs import log_path, note_in_log, outcome_path
+from flowsched.tries import ExecutorEvent, TaskKey
 
 log = logging.getLogger(__name__)
 State = TaskInstanceState
@@ -64,8 +64,44 @@ def policy_of(task: SerializedTask | None) -> FailurePolicy:
 class Settled:
     """What settling lost tries did: runs to examine, tries to send again after commit."""
 
-    runs: set[RunKey]
-    resend: list[Dispatch]
+    runs: set[RunKey] = field(default_factory=set)
+    resend: list[Dispatch] = field(default_factory=list)
+
+    def lost(self, session: Session, store: DagStore, ti: TaskInstance, reason: str) -> None:
+        """A running try whose supervisor is gone."""
+        if _send_again_to_record(session, ti, reason):
+            self._send_again(session, ti)
+        elif rerun_lost_try(session, store, ti, reason) is None:
+            return
+        self.runs.add((ti.dag_id, ti.run_id))
+
+    def _send_again(self, session: Session, ti: TaskInstance) -> None:
+        fileloc = session.scalar(select(DagModel.fileloc).where(DagModel.dag_id == ti.dag_id))
+        if fileloc is not None:
+            key = TaskKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
+            self.resend.append(Dispatch(key, fileloc, ti.queue))
+
+
+def _send_again_to_record(session: Session, ti: TaskInstance, reason: str) -> bool:
+    """A lost try whose code ended (its outcome is beside its log): back to ``queued``,
+    same try, so that a supervisor records that outcome. True if so."""
+    key = TaskKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
+    if not outcome_path(*key).exists():
+        return False
+    won = transition_ti(
+        session,
+        dag_id=ti.dag_id,
+        run_id=ti.run_id,
+        task_id=ti.task_id,
+        map_index=ti.map_index,
+        expected=[State.RUNNING],
+        new=State.QUEUED,
+        try_number=ti.try_number,
+        queued_dttm=utcnow(),
+    )
+    if won:
+        _tell(key, f"{reason}; its code had ended: sending it again to record its outcome")
+    return won
 
 
 def rerun_lost_try(session: Session, store: DagStore, ti: TaskInstance, reason: str) -> str | None:
@@ -76,17 +112,16 @@ def rerun_lost_try(session: Session, store: DagStore, ti: TaskInstance, reason: 
     dag = store.get(session, ti.dag_id)
     policy = policy_of(dag.task_dict.get(ti.task_id) if dag else None)
     key = TaskKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
-    result = outcome_file.load(key) if ti.state == State.RUNNING else None
-    if result is not None and dag is not None:  # its code ended: record that, run it not again
-        return _record_left_outcome(session, dag, ti, key, result, reason)
     limit = conf.getint("core", "max_platform_retries")
     if ti.platform_retries >= limit:
         message = (
             f"{reason}; the platform lost this task {ti.platform_retries + 1} times "
             f"([core] max_platform_retries = {limit}): failing it"
         )
-        state = handle_failure(session, ti, policy, message, run_callbacks=False)
-        _tell(key, message, state)
+        state = fail_try(session, ti, policy, message)
+        if state is not None:
+            alert_after_commit(session, ti, policy, state, message)
+            _tell(key, f"{message} -> {state}")
         return state
     message = f"{reason}; re-running it without using one of the task's retries"
     now = utcnow()
@@ -119,72 +154,43 @@ def rerun_lost_try(session: Session, store: DagStore, ti: TaskInstance, reason: 
         duration=duration,
         error=message,
     )
-    _tell(key, message, State.UP_FOR_RETRY)
+    _tell(key, message)
     return State.UP_FOR_RETRY
 
 
-def _record_left_outcome(
-    session: Session,
-    dag: SerializedDAG,
-    ti: TaskInstance,
-    key: TaskKey,
-    result: TryResult,
-    reason: str,
-) -> str | None:
-    """Record the outcome a lost try wrote beside its log (``runner.outcome_file``)."""
-    state = record_result_in(session, key, dag, ti, result)
-    _tell(key, f"{reason}; recording the outcome the try left: {result.state}", state)
-    if state is not None:  # the file goes once the outcome is committed
-        orm_event.listen(session, "after_commit", lambda _: outcome_file.discard(key), once=True)
-    return state
-
-
-def _tell(key: TaskKey, message: str, state: str | None) -> None:
+def _tell(key: TaskKey, message: str) -> None:
     """Say it in the scheduler's log and in the try's own log (shown on the task page)."""
-    if state is None:
-        return
-    log.warning("%s: %s -> %s", key, message, state)
-    with supervisor_log(log_path(*key)) as sink:
-        sink.note("scheduler", message)
+    log.warning("%s: %s", key, message)
+    note_in_log(log_path(*key), "scheduler", message)
 
 
 def settle_lost(session: Session, store: DagStore, events: Iterable[ExecutorEvent]) -> Settled:
     """Tries whose executor lost them (``event.lost``): one still ``queued`` never started
-    and is sent again; one ``running`` lost its supervisor and is re-run."""
-    settled = Settled(set(), [])
+    and is sent again; one ``running`` lost its supervisor and is re-run (or sent again to
+    record the outcome it left)."""
+    settled = Settled()
     for event in events:
         key = event.key
-        ti = _current(session, key)
-        if ti is None:
+        ti = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
+        if ti is None or ti.try_number != key.try_number:
             continue
         if ti.state == State.QUEUED:
-            fileloc = session.scalar(select(DagModel.fileloc).where(DagModel.dag_id == key.dag_id))
-            if fileloc is not None:
-                log.warning("%s was not started (%s): sending it again", key, event.info)
-                settled.resend.append(Dispatch(key, fileloc, ti.queue))
-        elif ti.state == State.RUNNING and rerun_lost_try(session, store, ti, event.info):
-            settled.runs.add((key.dag_id, key.run_id))
+            log.warning("%s was not started (%s): sending it again", key, event.info)
+            settled._send_again(session, ti)
+        elif ti.state == State.RUNNING:
+            settled.lost(session, store, ti, event.info)
     return settled
 
 
-def _current(session: Session, key: TaskKey) -> TaskInstance | None:
-    """The task instance, if it is still at this try."""
-    ti = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
-    return ti if ti is not None and ti.try_number == key.try_number else None
-
-
-def rerun_orphans(session: Session, store: DagStore, reason: str) -> set[RunKey]:
-    """Running tries whose supervisor ran on this machine and is gone: re-run them now,
-    rather than after the zombie threshold. The runs that changed."""
+def settle_orphans(session: Session, store: DagStore, reason: str, settled: Settled) -> None:
+    """Running tries whose supervisor ran on this machine and is gone: settled now,
+    rather than after the zombie threshold."""
     hostname = socket.gethostname()
-    affected = set()
     for ti in claims.running_tis_on(session, hostname):
         if ti.supervisor_pid is None or _process_exists(ti.supervisor_pid):
             continue
         what = f"{reason}: the try's supervisor (pid {ti.supervisor_pid} on {hostname}) is gone"
-        if rerun_lost_try(session, store, ti, what):
-            affected.add((ti.dag_id, ti.run_id))
-    return affected
+        settled.lost(session, store, ti, what)
 
 
 def _process_exists(pid: int) -> bool:
@@ -204,17 +210,14 @@ def _process_exists(pid: int) -> bool:
         return True
 
 
-def rerun_zombies(
-    session: Session, store: DagStore, now: datetime, threshold: float
-) -> Sequence[RunKey]:
+def settle_zombies(
+    session: Session, store: DagStore, now: datetime, threshold: float, settled: Settled
+) -> None:
     """Tries without a heartbeat for ``threshold`` seconds: their supervisor died or hangs
-    (anywhere), a platform failure. The runs that changed."""
-    affected = []
+    (on any machine), a platform failure."""
     for ti in claims.stale_running_tis(session, now - timedelta(seconds=threshold)):
         message = (
             f"worker lost (zombie): no heartbeat from the try's supervisor for more than "
             f"{threshold:g} s (last at {ti.last_heartbeat_at or ti.start_date})"
         )
-        if rerun_lost_try(session, store, ti, message):
-            affected.append((ti.dag_id, ti.run_id))
-    return affected
+        settled.lost(session, store, ti, message)
