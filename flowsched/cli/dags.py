@@ -28,7 +28,7 @@ from flowsched.operations.dags import set_paused
 from flowsched.serialized import SerializedDAG, SerializedTask
 from flowsched.timetables import DagRunInfo, upcoming_runs
 
-LIST_COLUMNS = ["dag_id", "fileloc", "owner", "paused", "schedule", "tags"]
+LIST_COLUMNS = ["dag_id", "dag_display_name", "fileloc", "owner", "paused", "schedule", "tags"]
 LIST_JSON_COLUMNS = [
     *LIST_COLUMNS,
     "active",
@@ -102,6 +102,7 @@ def list_dags(
 def _dag_row(dag: DagModel, output: str) -> dict[str, Any]:
     return {
         "dag_id": dag.dag_id,
+        "dag_display_name": dag.dag_display_name or dag.dag_id,
         "fileloc": _shown_path(dag.fileloc, output),
         "owner": dag.owners,
         "paused": dag.is_paused,
@@ -169,10 +170,13 @@ def show_dag(dag_id: str, output: str) -> None:
         if output == "json":
             click.echo(json.dumps(_structure(model, dag), indent=2))
             return
-        click.echo(f"{dag.dag_id}: {model.schedule_description} ({model.schedule_summary})")
+        name = _display(dag.dag_id, dag.dag_display_name)
+        click.echo(f"{name}: {model.schedule_description} ({model.schedule_summary})")
         state = "paused" if model.is_paused else "unpaused"
         count = f"{len(dag.tasks)} task{'' if len(dag.tasks) == 1 else 's'}"
         click.echo(f"{count}, {state}, in {_shown_path(model.fileloc, 'tree')}")
+        for warning in dag.parse_warnings:
+            click.echo(f"Warning: {warning}")
     for line in tree_lines(dag):
         click.echo(line)
 
@@ -180,6 +184,7 @@ def show_dag(dag_id: str, output: str) -> None:
 def _structure(model: DagModel, dag: SerializedDAG) -> dict[str, Any]:
     return {
         "dag_id": dag.dag_id,
+        "dag_display_name": dag.dag_display_name,
         "description": dag.description,
         "fileloc": model.fileloc,
         "schedule": model.schedule_summary,
@@ -187,6 +192,7 @@ def _structure(model: DagModel, dag: SerializedDAG) -> dict[str, Any]:
         "timezone": dag.timezone,
         "paused": model.is_paused,
         "active": model.is_active,
+        "parse_warnings": dag.parse_warnings,
         "tasks": [_task_summary(task) for task in dag.tasks],
         "edges": [
             [task.task_id, downstream]
@@ -199,6 +205,7 @@ def _structure(model: DagModel, dag: SerializedDAG) -> dict[str, Any]:
 def _task_summary(task: SerializedTask) -> dict[str, Any]:
     return {
         "task_id": task.task_id,
+        "task_display_name": task.task_display_name,
         "operator": task.operator,
         "task_group": task.task_group,
         "trigger_rule": str(task.trigger_rule),
@@ -206,6 +213,13 @@ def _task_summary(task: SerializedTask) -> dict[str, Any]:
         "pool": task.pool,
         "mapped": task.is_mapped,
     }
+
+
+def _display(identifier: str, display_name: str) -> str:
+    """``Nice name (the_id)`` when a display name is set, else the id."""
+    if display_name and display_name != identifier:
+        return f"{display_name} ({identifier})"
+    return identifier
 
 
 def _ordered(dag: SerializedDAG, task_ids: frozenset[str]) -> list[str]:
@@ -223,7 +237,8 @@ def tree_lines(dag: SerializedDAG) -> Iterator[str]:
 
     def lines(task_id: str, prefix: str, connector: str, child_prefix: str) -> Iterator[str]:
         task = dag.get_task(task_id)
-        label = f"{task_id}  [{task.operator}{', mapped' if task.is_mapped else ''}]"
+        name = _display(task_id, task.task_display_name)
+        label = f"{name}  [{task.operator}{', mapped' if task.is_mapped else ''}]"
         if task_id in drawn:
             yield f"{prefix}{connector}{task_id}  (see above)"
             return
