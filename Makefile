@@ -17,13 +17,19 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	FLOWSCHED__CORE__DAGS_FOLDER=$(CURDIR)/dags_example $(BIN)/flowsched standalone
 
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# One checker per line; each must pass. lint-imports checks the layering contracts of
+# pyproject.toml (see docs/architecture.md, "Layers").
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+# The package -> package import edges and any cycle between packages.
+graph: $(STAMP)
+	$(BIN)/python scripts/package_graph.py
 
 # The reference pages are generated from the code, then the site is built in strict mode
 # (a broken link or anchor fails); it lands in site/.

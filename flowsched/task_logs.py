@@ -61,6 +61,24 @@ def log_path(dag_id: str, run_id: str, task_id: str, map_index: int, try_number:
     return folder / f"attempt={try_number}.log"
 
 
+def outcome_path(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> Path:
+    """Beside the try's log: the outcome its process wrote as its code ended, kept until
+    it is recorded (``runner.outcome_file``)."""
+    return log_path(dag_id, run_id, task_id, map_index, try_number).with_suffix(".outcome.json")
+
+
+def note_in_log(path: Path, source: str, text: str) -> None:
+    """Append stamped lines to a try's log from a process other than the try's (the
+    scheduler); a log folder that cannot take them is passed over: the caller says the
+    same in its own log."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as file:
+            LogSink(file).note(source, text)
+    except OSError:
+        pass
+
+
 def timestamp() -> str:
     """Now, as every line of a try's log is stamped: UTC, ISO 8601, milliseconds."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

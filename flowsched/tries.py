@@ -32,3 +32,6 @@ class ExecutorEvent:
     key: TaskKey
     state: str | None  # the TI state the try ended in, as the runner or supervisor set it
     info: str = ""  # e.g. "exit code -9", "killed after execution_timeout 5s"
+    # the executor lost the try (its worker died, it could not start): the scheduler
+    # settles it from the database, as a platform failure (SPEC §6), not the task's
+    lost: bool = False

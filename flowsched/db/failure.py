@@ -139,23 +139,20 @@ def fail_try(
     ``ti`` is read for its key, ``try_number``, ``max_tries`` and ``start_date``;
     ``end_date`` defaults to now.
     """
+    key = TaskKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
     retry = may_retry(ti, policy, error)
     now = end_date or utcnow()
     state = TaskInstanceState.UP_FOR_RETRY if retry else TaskInstanceState.FAILED
     duration = (now - ti.start_date).total_seconds() if ti.start_date else None
     won = transition_ti(
         session,
-        dag_id=ti.dag_id,
-        run_id=ti.run_id,
-        task_id=ti.task_id,
-        map_index=ti.map_index,
+        **key._asdict(),  # try_number included: the change is guarded on this try
         expected=[TaskInstanceState.QUEUED, TaskInstanceState.RUNNING],
         new=state,
-        try_number=ti.try_number,
         pid=ti.pid,
         end_date=now,
         duration=duration,
-        next_try_at=now + retry_delay(policy, ti.try_number) if retry else None,
+        next_try_at=now + retry_delay(policy, key.try_number) if retry else None,
     )
     if not won:
         return None
@@ -163,7 +160,7 @@ def fail_try(
         stop_run_if_fail_stop(session, ti.dag_id, ti.run_id, ti.task_id, now)
     record_try(
         session,
-        TaskKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number),
+        key,
         state=state,
         hostname=ti.hostname,
         pid=ti.pid,

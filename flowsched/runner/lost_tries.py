@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
 from flowsched.db.failure import FailurePolicy
+from flowsched.db.outage import until_reachable
 from flowsched.db.tables import DagRun, SerializedDagModel, TaskInstance
 from flowsched.notify.failure_alerts import wait_for_alerts
 from flowsched.runner.context import previous_success, try_context
@@ -40,19 +41,22 @@ def fail_try(key: TaskKey, message: str, *, dag: DAG | None = None) -> str | Non
     logger.error("%s: %s", key, message)
     with supervisor_log(log_path(*key)) as sink, capture_try_output(sink, capture_fds=False):
         sink.note("supervisor", message)
-        with session_scope() as session:
-            row = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
-            if row is None or row.try_number != key.try_number:
-                return row.state if row is not None else None
-            task = dag.task_dict.get(key.task_id) if dag is not None else None
-            policy = _policy(session, key, task)
-            context = _failure_context(session, row, dag, task)
-            state = handle_failure(
-                session, row, policy, message, run_callbacks=True, context=context
-            )
-            current = state or row.state
+        current = until_reachable(lambda: _apply_policy(key, message, dag))
         wait_for_alerts()
     return current
+
+
+def _apply_policy(key: TaskKey, message: str, dag: DAG | None) -> str | None:
+    """One attempt at recording the failure (the caller retries it through an outage)."""
+    with session_scope() as session:
+        row = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
+        if row is None or row.try_number != key.try_number:
+            return row.state if row is not None else None
+        task = dag.task_dict.get(key.task_id) if dag is not None else None
+        policy = _policy(session, key, task)
+        context = _failure_context(session, row, dag, task)
+        state = handle_failure(session, row, policy, message, run_callbacks=True, context=context)
+        return state or row.state
 
 
 def _policy(session: Session, key: TaskKey, task: Any) -> FailurePolicy:

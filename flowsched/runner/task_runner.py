@@ -14,6 +14,7 @@ task's cost, and most of it while holding SQLite's write lock.
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -90,6 +91,7 @@ def claim_try(key: TaskKey, executor: str) -> StartedTry | None:
             state=State.RUNNING,
             last_heartbeat_at=now,
             next_try_at=None,
+            supervisor_pid=os.getpid(),
             **values,
         )
         if not won:

@@ -15,6 +15,7 @@ import os
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowsched.db.tables import TaskInstanceState, utcnow
+from flowsched.runner import outcome_file
 from flowsched.runner.callbacks import run_callbacks
 from flowsched.runner.context import try_context
 from flowsched.runner.deferral import resumable
@@ -70,6 +71,7 @@ class TryProcess:
             with sigterm_interrupts():
                 outcome = self._execute()
             result = TryResult.of(outcome, self.task, utcnow())
+            outcome_file.save(self.key, result)  # lost with the supervisor? not with this
             callbacks = self._callbacks(outcome)
             if not callbacks:
                 self.supervisor.hand_over(result)

@@ -27,6 +27,20 @@ PAGES_WITH_STEPS = {
         "publishing model-2024-12-22",
         "DAG 'retrain' unpaused.",
     ],
+    "how-to/alerts.md": [
+        "smtp\tpassword\t***\tfile",  # read from the file, masked
+        "nightly_scoring\t",  # the DAG with its alerts loads
+    ],
+    "how-to/backfill.md": [
+        "would create",
+        "backfill__2024-12-31T23:00:00+00:00\tqueued\tbackfill",
+    ],
+    "how-to/variables-connections.md": [
+        "s3://ml-models/staging",  # the environment wins
+        "Connection 'api' added.",
+        "stdout: at least 1000 rows in dwh on db.internal",  # Variable.get and conn
+        "INFO flowsched.task - uploading to s3://ml-models/prod/1000",  # var in a template
+    ],
 }
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```$", re.DOTALL | re.MULTILINE)
 
