@@ -97,6 +97,9 @@ def test_the_site_builds_in_strict_mode(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "how-to" / "crontab" / "index.html").exists()
+    python_api = (tmp_path / "reference" / "python-api" / "index.html").read_text()
+    text = re.sub(r"<[^>]+>", "", python_api)  # signatures come from the code
+    assert "bash_command: str" in text and "Exit code skip_on_exit_code (99) skips" in text
 
 
 def test_the_readme_links_resolve() -> None:
