@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowsched.db.tables import TaskInstanceState, utcnow
@@ -42,6 +43,14 @@ CALLBACKS = {
 }
 
 
+_code_ended = threading.Event()  # set in the try's process once the task's code has ended
+
+
+def code_ended() -> bool:
+    """Whether the task's code has ended in this (the try's) process."""
+    return _code_ended.is_set()
+
+
 class Supervisor(Protocol):
     """The try's line to the process that records it."""
 
@@ -70,6 +79,7 @@ class TryProcess:
             logger.info("Starting %s on %s (pid %s)", self.key, self.ti.hostname, os.getpid())
             with sigterm_interrupts():
                 outcome = self._execute()
+            _code_ended.set()
             result = TryResult.of(outcome, self.task, utcnow())
             outcome_file.save(self.key, result)  # lost with the supervisor? not with this
             callbacks = self._callbacks(outcome)
