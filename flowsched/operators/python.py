@@ -90,6 +90,7 @@ class BranchMixin(BaseOperator):
 
     def _resolve_branch(self, branch: str) -> set[str]:
         dag = self.dag
+        assert dag is not None, "a task runs inside its DAG"
         group = self.task_group
         candidates = [branch, group.child_id(branch)] if group is not None else [branch]
         for candidate in candidates:

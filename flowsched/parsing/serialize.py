@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG
     from flowsched.authoring.node import DAGNode
     from flowsched.authoring.taskgroup import TaskGroup
+    from flowsched.timetables.base import Timetable
 
 FORMAT = 1
 
@@ -364,7 +365,7 @@ class SerializedDAG:
         return resolve_params(self.params, conf)
 
     @cached_property
-    def timetable(self) -> Any:
+    def timetable(self) -> Timetable:
         from flowsched.timetables import timetable_from_serialized
 
         return timetable_from_serialized(self.schedule, self.timezone)

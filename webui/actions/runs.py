@@ -148,4 +148,4 @@ def delete_run(session: Session, run: DagRun) -> None:
     for table in (XCom, TaskInstanceHistory, TaskInstance):
         session.execute(delete(table).filter_by(**key))
     session.delete(run)
-    audit.record(session, "delete_run", **key)
+    audit.record(session, "delete_run", dag_id=run.dag_id, run_id=run.run_id)

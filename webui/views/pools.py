@@ -42,24 +42,23 @@ def edit(name: str) -> str:
 @bp.route("", methods=["POST"])
 def save() -> Any:
     """Create a pool or change one (the form names it); slots must be a number >= 0."""
-    form = {
-        "pool": request.form.get("pool", "").strip(),
-        "slots": request.form.get("slots", "").strip(),
-        "description": request.form.get("description", "").strip() or None,
-    }
-    if not form["pool"]:
+    name = request.form.get("pool", "").strip()
+    slots = request.form.get("slots", "").strip()
+    description = request.form.get("description", "").strip() or None
+    form = {"pool": name, "slots": slots, "description": description}
+    if not name:
         return _invalid(form, "The pool name cannot be empty.")
-    if not form["slots"].isdigit():
+    if not slots.isdigit():
         return _invalid(form, "Slots must be a whole number, 0 or more.")
     with session_scope() as session:
-        pool = session.get(Pool, form["pool"])
+        pool = session.get(Pool, name)
         if pool is None:
-            pool = Pool(pool=form["pool"])
+            pool = Pool(pool=name)
             session.add(pool)
-        pool.slots = int(form["slots"])
-        pool.description = form["description"]
+        pool.slots = int(slots)
+        pool.description = description
         audit.record(session, "pool_set", extra={"pool": pool.pool, "slots": pool.slots})
-    flash(f"Pool {form['pool']} saved.", "success")
+    flash(f"Pool {name} saved.", "success")
     return redirect(url_for("pools.index"))
 
 

@@ -21,13 +21,15 @@ def _get_or_404(session: Any, key: str) -> Variable:
     return variable
 
 
-def _string(body: dict[str, Any], name: str, *, optional: bool = False) -> str | None:
+def _string(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
-    if value is None and optional:
-        return None
     if not isinstance(value, str):
         abort(400, f"{name} must be a string")
     return value
+
+
+def _optional_string(body: dict[str, Any], name: str) -> str | None:
+    return None if body.get(name) is None else _string(body, name)
 
 
 @bp.get("/variables")
@@ -49,9 +51,7 @@ def create_variable_api() -> tuple[Response, int]:
     with session_scope() as session:
         if session.get(Variable, key) is not None:
             abort(409, f"variable {key!r} already exists (PATCH it to change it)")
-        variable = Variable(
-            key=key, val=value, description=_string(body, "description", optional=True)
-        )
+        variable = Variable(key=key, val=value, description=_optional_string(body, "description"))
         session.add(variable)
         audit.record(session, "variable_create", extra={"key": key})
         return jsonify(variable_json(variable, reveal=True)), 201
@@ -72,7 +72,7 @@ def update_variable_api(key: str) -> Response:
         if "value" in body:
             variable.val = _string(body, "value")
         if "description" in body:
-            variable.description = _string(body, "description", optional=True)
+            variable.description = _optional_string(body, "description")
         audit.record(session, "variable_update", extra={"key": key})
         return jsonify(variable_json(variable, reveal=True))
 
