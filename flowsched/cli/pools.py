@@ -29,7 +29,7 @@ def ensure_default_pool(session: Session) -> Pool:
     if pool is None:
         pool = Pool(
             pool=DEFAULT_POOL,
-            slots=conf.getint("core", "default_pool_slots"),
+            slots=conf.core.default_pool_slots,
             description="Default pool",
         )
         session.add(pool)
@@ -83,7 +83,7 @@ def list_pools(output: str) -> None:
     render(rows, ["pool", "slots", "running", "queued", "open", "description"], output)
 
 
-def _slots_in_use(session: Session) -> dict[tuple[str, str], int]:
+def _slots_in_use(session: Session) -> dict[tuple[str, str | None], int]:
     """(pool, state) -> slots taken by running and queued task instances."""
     statement = (
         select(TaskInstance.pool, TaskInstance.state, func.sum(TaskInstance.pool_slots))

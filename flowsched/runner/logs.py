@@ -27,7 +27,7 @@ TASK_LOGGER = "flowsched.task"
 
 def log_path(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> Path:
     """``<base_log_folder>/dag_id=<d>/run_id=<r>/task_id=<t>/[map_index=<i>/]attempt=<n>.log``."""
-    folder = Path(conf.get("logging", "base_log_folder"))
+    folder = Path(conf.logging.base_log_folder)
     folder = folder / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
     if map_index >= 0:
         folder = folder / f"map_index={map_index}"
@@ -70,7 +70,7 @@ def _timestamp() -> str:
 class _UtcFormatter(logging.Formatter):
     """Log records stamped like the try's other lines: UTC, ISO 8601, milliseconds."""
 
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)
     default_time_format = "%Y-%m-%dT%H:%M:%S"
     default_msec_format = "%s.%03dZ"
 
@@ -186,7 +186,7 @@ def capture_try_output(sink: LogSink, *, capture_fds: bool) -> Iterator[None]:
     old_streams = sys.stdout, sys.stderr
     stdout, stderr = SinkStream(sink, "stdout"), SinkStream(sink, "stderr")
     root.handlers = [SinkHandler(sink)]
-    root.setLevel(conf.get("logging", "level"))
+    root.setLevel(conf.logging.level)
     sys.stdout, sys.stderr = stdout, stderr
     try:
         if capture_fds:

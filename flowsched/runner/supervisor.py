@@ -206,7 +206,7 @@ class _Watch:
     def _wait_for_child(self) -> None:
         now = time.monotonic()
         deadline = None if self.timeout is None else now + self.timeout + KILL_GRACE
-        interval = conf.getfloat("scheduler", "task_heartbeat_interval")
+        interval = conf.scheduler.task_heartbeat_interval
         next_beat = now + min(FIRST_BEAT, interval)
         pidfd = os.pidfd_open(self.pid)
         watched: list[Any] = [pidfd, self.conn]
