@@ -17,13 +17,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	FLOWSCHED__CORE__DAGS_FOLDER=$(CURDIR)/dags_example $(BIN)/flowsched standalone
 
-test: $(STAMP)
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 bench: $(STAMP)

@@ -176,6 +176,7 @@ class Core(Section, name="core"):
     parsing_processes = Integer(2, "Processes importing DAG files in parallel.")
     default_task_retries = Integer(0, "Retries of a task that sets none.")
     default_retry_delay = Number(300.0, "Seconds between tries of a task that sets none.")
+    max_conf_bytes = Integer(65536, "Largest run conf a trigger accepts, in bytes of JSON.")
 
 
 class Database(Section, name="database"):

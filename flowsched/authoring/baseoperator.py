@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
 from flowsched.authoring import contexts
 from flowsched.authoring.dates import to_pendulum, to_timedelta
@@ -19,7 +19,7 @@ from flowsched.authoring.node import DAGNode
 from flowsched.authoring.params import to_params
 from flowsched.authoring.retries import retry_delay_for
 from flowsched.authoring.xcom_arg import iter_xcom_args
-from flowsched.exceptions import DagDefinitionError
+from flowsched.exceptions import DagDefinitionError, TaskDeferralError, TaskDeferred
 from flowsched.utils.trigger_rule import TriggerRule
 from flowsched.utils.weight_rule import WeightRule
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG
     from flowsched.authoring.mapped import OperatorPartial
     from flowsched.authoring.taskgroup import TaskGroup
+    from flowsched.triggers.base import BaseTrigger
 
 DEFAULT_OWNER = "flowsched"
 DEFAULT_POOL = "default_pool"
@@ -56,6 +57,9 @@ class BaseOperator(DAGNode, metaclass=_OperatorMeta):
     ui_fgcolor = "#000"
     custom_operator_name: ClassVar[str | None] = None
     is_sensor: ClassVar[bool] = False
+    # Names of the links the task page offers (Airflow's operator_extra_links), e.g.
+    # "Triggered DAG"; the web UI builds each from the try's rendered fields and XComs.
+    extra_links: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -100,7 +104,7 @@ class BaseOperator(DAGNode, metaclass=_OperatorMeta):
             )
         self._init_node(task_id, dag, task_group)
         self.owner = owner
-        self.email = _email_list(email)
+        self.email = email_list(email)
         self.email_on_retry = email_on_retry
         self.email_on_failure = email_on_failure
         self.retries = self._retries(retries)
@@ -193,6 +197,31 @@ class BaseOperator(DAGNode, metaclass=_OperatorMeta):
         """Called when the try is stopped from outside; operators with child processes
         override it to stop them."""
 
+    def serialized_extra(self) -> dict[str, Any] | None:
+        """Facts of this operator that an operation needs without importing the DAG file
+        (e.g. an ExternalTaskMarker's target); kept in the serialized DAG."""
+        return None
+
+    def defer(
+        self,
+        *,
+        trigger: BaseTrigger,
+        method_name: str,
+        kwargs: dict[str, Any] | None = None,
+        timeout: timedelta | None = None,
+    ) -> NoReturn:
+        """Wait for ``trigger`` without holding a worker slot, then go on in
+        ``method_name(context, event=..., **kwargs)``; fail after ``timeout``."""
+        raise TaskDeferred(trigger=trigger, method_name=method_name, kwargs=kwargs, timeout=timeout)
+
+    def resume_execution(
+        self, next_method: str, next_kwargs: dict[str, Any] | None, context: dict[str, Any]
+    ) -> Any:
+        """Go on after a deferral; ``__fail__`` is the resumption of one that timed out."""
+        if next_method == "__fail__":
+            raise TaskDeferralError((next_kwargs or {}).get("error", "Unknown"))
+        return getattr(self, next_method)(context, **(next_kwargs or {}))
+
     def downstream_to_skip(self, result: Any) -> set[str]:
         """Task ids to mark skipped after ``execute`` returned ``result`` (branching)."""
         return set()
@@ -227,7 +256,8 @@ def _callback_list(value: Callable | list[Callable] | None) -> list[Callable]:
     return list(value) if isinstance(value, list | tuple) else [value]
 
 
-def _email_list(email: str | Sequence[str] | None) -> list[str]:
+def email_list(email: str | Sequence[str] | None) -> list[str]:
+    """Addresses from a list or one string separated by commas or semicolons (Airflow's rule)."""
     if email is None:
         return []
     if isinstance(email, str):

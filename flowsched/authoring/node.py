@@ -205,6 +205,12 @@ class DAGNode(DependencyMixin):
             )
         dag.add_task(self)
 
+    def require_dag(self) -> DAG:
+        """The task's DAG, for code that runs only once the task is in one (execute, poke)."""
+        if self._dag is None:
+            raise DagDefinitionError(f"Task {self.task_id!r} does not belong to a DAG")
+        return self._dag
+
     def has_dag(self) -> bool:
         return self._dag is not None
 

@@ -139,6 +139,8 @@ def _task(task: DAGNode, weight: int) -> dict[str, Any]:
         "ui_color": op.ui_color,
         "ui_fgcolor": op.ui_fgcolor,
         "mapped": _mapped(task) if task.is_mapped else None,
+        "extra_links": list(op.extra_links),
+        "extra": _ensure_json(op.serialized_extra(), f"Task {task.task_id!r}"),
     }
 
 
@@ -229,6 +231,8 @@ class SerializedTask:
     ui_color: str
     ui_fgcolor: str
     mapped: MappedInput | None
+    extra_links: tuple[str, ...] = ()
+    extra: Mapping[str, Any] | None = None
 
     @property
     def is_mapped(self) -> bool:
@@ -280,6 +284,8 @@ class SerializedTask:
             ui_color=d.get("ui_color", "#fff"),
             ui_fgcolor=d.get("ui_fgcolor", "#000"),
             mapped=MappedInput.from_dict(d["mapped"]) if d["mapped"] else None,
+            extra_links=tuple(d.get("extra_links", ())),
+            extra=d.get("extra"),
         )
 
 
