@@ -113,11 +113,11 @@ def structure(task_ids: list[str]) -> dict:
 
 def signed_in_client():  # type: ignore[no-untyped-def]
     from flowsched.db import session_scope
+    from flowsched.operations.users import create_user
     from webui.app import create_app
-    from webui.users import create_user
 
     with session_scope() as session:
-        create_user(session, "bench", "bench", "admin")
+        create_user(session, "bench", "bench", "admin", actor="bench")
     client = create_app().test_client()
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)

@@ -5,9 +5,10 @@ live configuration gives its effective value, typed::
 
     conf.core.parallelism        # int: FLOWSCHED__CORE__PARALLELISM, flowsched.toml or 32
 
-The same declarations feed ``flowsched config list``, the generic ``conf.get(section,
-key)`` (which refuses a key not declared here) and docs/configuration.md. To add a key,
-add one line to its section; to add a section, add a class and list it in ``SECTIONS``.
+The same declarations feed ``flowsched config list``, the generic ``conf.get(section, key)``
+(which refuses a key not declared here) and docs/reference/configuration.md (``make docs``).
+To add a key, add one line to its section; to add a section, add a class and list it in
+``SECTIONS``.
 """
 
 from __future__ import annotations
@@ -176,6 +177,9 @@ class Core(Section, name="core"):
     parsing_processes = Integer(2, "Processes importing DAG files in parallel.")
     default_task_retries = Integer(0, "Retries of a task that sets none.")
     default_retry_delay = Number(300.0, "Seconds between tries of a task that sets none.")
+    max_consecutive_failed_dag_runs_per_dag = Integer(
+        0, "Failed runs in a row that pause a DAG that sets no limit; 0: never."
+    )
     max_conf_bytes = Integer(65536, "Largest run conf a trigger accepts, in bytes of JSON.")
 
 

@@ -7,7 +7,6 @@ import click
 from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.config import ConfigError, conf, mask_value
-from flowsched.config_reference import reference_markdown
 
 
 @click.group()
@@ -61,9 +60,3 @@ def _declared(section: str, key: str, attribute: str) -> str:
         return str(getattr(conf.option(section, key), attribute))
     except ConfigError:
         return ""
-
-
-@config.command("reference")
-def reference() -> None:
-    """Every key with its type, default and help, as Markdown (docs/configuration.md)."""
-    click.echo(reference_markdown(), nl=False)

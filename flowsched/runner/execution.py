@@ -18,6 +18,7 @@ from flowsched.authoring.xcom_values import ensure_json
 from flowsched.db.tables import TaskInstanceState
 from flowsched.db.xcom import RETURN_VALUE_KEY
 from flowsched.exceptions import RescheduleTask, TaskDeferred, TaskSkipped
+from flowsched.runner.callbacks import run_callbacks
 from flowsched.runner.deferral import resume, waiting
 from flowsched.runner.failure import TryError
 from flowsched.runner.interrupts import TaskInterrupted, execution_timeout
@@ -98,13 +99,20 @@ def run_task(
     deferral: dict[str, Any] | None = None,
 ) -> Outcome:
     """Render ``task``'s templates, execute it (or, for a deferred try, poll its trigger
-    and maybe resume it), and classify how it ended."""
+    and maybe resume it), and classify how it ended.
+
+    Around ``execute``, as in Airflow: ``pre_execute``, then the ``on_execute_callback``
+    (whose failure is only logged), and ``post_execute`` with the result; an exception
+    from ``pre_execute`` or ``post_execute`` fails the try."""
     try:
         task.render_template_fields(context, jinja_env_for(task.dag))
         on_rendered(rendered_fields(task))
+        task.pre_execute(context)
+        run_callbacks(task.on_execute_callback, context, "on_execute")
         timeout = task.execution_timeout
         with execution_timeout(timeout.total_seconds() if timeout else None):
             result = resume(task, context, deferral) if deferral else task.execute(context)
+        task.post_execute(context, result)
         return Outcome(State.SUCCESS, _checked_result(task, result), skip=_to_skip(task, result))
     except TaskDeferred as deferred:
         wait = waiting(deferred, task, context.get("ti"), deferral)

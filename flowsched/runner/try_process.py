@@ -36,6 +36,7 @@ CALLBACKS = {
     State.SUCCESS: ("on_success_callback", "on_success"),
     State.UP_FOR_RETRY: ("on_retry_callback", "on_retry"),
     State.FAILED: ("on_failure_callback", "on_failure"),
+    State.SKIPPED: ("on_skipped_callback", "on_skipped"),  # the task raised a skip
 }
 
 
