@@ -26,9 +26,10 @@ def commands(
     command: click.Command, name: str, parent: click.Context | None = None
 ) -> Iterator[tuple[str, click.Context]]:
     """Every command under the root, depth first, with the context its help is shown in."""
-    context = click.Context(
-        command, info_name=name, parent=parent, terminal_width=WIDTH, max_content_width=WIDTH
-    )
+    # The command's context_settings (e.g. help_option_names) apply, as when it runs:
+    # otherwise the page would depend on whether the command already ran in this process.
+    settings = {**command.context_settings, "terminal_width": WIDTH, "max_content_width": WIDTH}
+    context = click.Context(command, info_name=name, parent=parent, **settings)
     yield context.command_path, context
     if isinstance(command, click.Group):
         for child in command.list_commands(context):

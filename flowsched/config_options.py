@@ -177,6 +177,7 @@ class Core(Section, name="core"):
     parsing_processes = Integer(2, "Processes importing DAG files in parallel.")
     default_task_retries = Integer(0, "Retries of a task that sets none.")
     default_retry_delay = Number(300.0, "Seconds between tries of a task that sets none.")
+    max_platform_retries = Integer(3, "Re-runs of a try the platform lost before it fails.")
     max_consecutive_failed_dag_runs_per_dag = Integer(
         0, "Failed runs in a row that pause a DAG that sets no limit; 0: never."
     )
@@ -188,6 +189,8 @@ class Database(Section, name="database"):
         f"sqlite:///{HOME}/flowsched.db", "SQLAlchemy URL of the metadata DB.", secret=True
     )
     sqlite_busy_timeout = Number(30.0, "Seconds a SQLite writer waits for the lock.")
+    outage_retry_interval = Number(1.0, "First wait, in seconds, to retry an unreachable DB.")
+    outage_max_retry_interval = Number(15.0, "Longest wait between retries of an unreachable DB.")
 
 
 class Logging(Section, name="logging"):
@@ -230,6 +233,9 @@ class Alerts(Section, name="alerts"):
     webhook_urls = Texts([], "URLs POSTed every alert, besides a DAG's own.")
     webhook_timeout = Number(5.0, "Seconds a webhook call may take.")
     webhook_retries = Integer(2, "Further tries of a webhook call that failed.")
+    scheduler_silence_threshold = Number(
+        120.0, "Seconds without a scheduler heartbeat before an alert says so."
+    )
 
 
 class Celery(Section, name="celery"):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from flowsched.db import rows_changed
 from flowsched.db.tables import TaskInstanceHistory
-from flowsched.executors.base import TaskKey
+from flowsched.tries import TaskKey
 
 
 def _where(key: TaskKey) -> list[Any]:
