@@ -1,8 +1,9 @@
-"""Write docs/reference/cli.md and docs/reference/configuration.md from the code.
+"""Write docs/reference/{cli,configuration,rest-api}.md from the code.
 
-The reference is generated, never hand-copied: the CLI pages are click's own help of every
-command, the configuration page is the option table of flowsched/config_options.py. Run
-`make docs` after changing either; tests/docs/test_reference.py fails while a page is stale.
+The reference is generated, never hand-copied: the CLI page is click's own help of every
+command, the configuration page is the option table of flowsched/config_options.py, the
+REST API page is the OpenAPI document the web server serves. Run `make docs` after changing
+any of them; tests/docs/test_reference.py fails while a page is stale.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
 from flowsched.cli import cli
 from flowsched.config_options import HOME, SECTIONS, Option
+from webui.api.v1.openapi import OPENAPI
 
 REFERENCE = Path(__file__).parent / "reference"
 WIDTH = 100  # help is wrapped at a fixed width, so the pages do not depend on the terminal
@@ -97,7 +100,80 @@ def _literal(value: object) -> str:
     return f"`{value}`"
 
 
-PAGES = {"cli.md": cli_reference, "configuration.md": config_reference}
+def rest_api_reference() -> str:
+    info, base = OPENAPI["info"], OPENAPI["servers"][0]["url"]
+    lines = [
+        f"# REST API reference\n\n{GENERATED}\n",
+        f"{info['description']}\n",
+        f"Every path below is under `{base}`; the web server also serves this description as "
+        f"OpenAPI 3 at `{base}/openapi.json`. An error is a JSON body with a message and a "
+        "4xx status.\n",
+    ]
+    for path, operations in OPENAPI["paths"].items():
+        shared = operations.get("parameters", [])
+        for method, operation in operations.items():
+            if method != "parameters":
+                lines += _operation(f"{base}{path}", method, operation, shared)
+    lines.append("## Schemas\n")
+    for name, schema in OPENAPI["components"]["schemas"].items():
+        lines += [f"### {name}\n", *_fields(schema), ""]
+    return "\n".join(lines)
+
+
+def _operation(
+    path: str, method: str, operation: dict[str, Any], shared: list[dict[str, Any]]
+) -> list[str]:
+    lines = [f"## {method.upper()} {path}\n", f"{operation.get('summary', '')}\n"]
+    parameters = [*shared, *operation.get("parameters", [])]
+    if parameters:
+        lines += ["| parameter | in | type | description |", "| --- | --- | --- | --- |"]
+        lines += [
+            f"| `{p['name']}` | {p['in']} | {_schema_type(p['schema'])} | "
+            f"{p.get('description', '')} |"
+            for p in parameters
+        ]
+        lines.append("")
+    body = operation.get("requestBody")
+    if body:
+        lines += ["JSON body:\n", *_fields(body["content"]["application/json"]["schema"]), ""]
+    statuses = ", ".join(f"`{code}`" for code in operation.get("responses", {}))
+    lines.append(f"Responses: {statuses}.\n")
+    return lines
+
+
+def _fields(schema: dict[str, Any]) -> list[str]:
+    schema = _resolve(schema)
+    required = set(schema.get("required", []))
+    rows = ["| field | type |", "| --- | --- |"]
+    for name, field in schema.get("properties", {}).items():
+        mark = " (required)" if name in required else ""
+        rows.append(f"| `{name}`{mark} | {_schema_type(field)} |")
+    return rows
+
+
+def _resolve(schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    return OPENAPI["components"]["schemas"][ref.rsplit("/", 1)[1]] if ref else schema
+
+
+def _schema_type(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[1]
+    kind = str(schema.get("type", "any"))
+    if kind == "array":
+        kind = f"array of {_schema_type(schema.get('items', {}))}"
+    if "enum" in schema:
+        kind += " (" + " \\| ".join(map(str, schema["enum"])) + ")"
+    if "format" in schema:
+        kind += f", {schema['format']}"
+    return kind + (", nullable" if schema.get("nullable") else "")
+
+
+PAGES = {
+    "cli.md": cli_reference,
+    "configuration.md": config_reference,
+    "rest-api.md": rest_api_reference,
+}
 
 
 def main() -> int:

@@ -150,6 +150,7 @@ def _matching_tasks(dag: SerializedDAG, regex: str | None) -> set[str]:
 
 def _row(ti: TaskInstance) -> dict[str, Any]:
     return {
+        "dag_id": ti.dag_id,  # an ExternalTaskMarker brings in other DAGs' task instances
         "run_id": ti.run_id,
         "task_id": ti.task_id,
         "map_index": ti.map_index,
@@ -174,7 +175,7 @@ def _selected_runs(
 def _show(todo: list[dict[str, Any]]) -> None:
     render(
         todo[:SHOWN_BEFORE_CONFIRM],
-        ["run_id", "task_id", "map_index", "state", "try_number"],
+        ["dag_id", "run_id", "task_id", "map_index", "state", "try_number"],
         "table",
     )
     if len(todo) > SHOWN_BEFORE_CONFIRM:

@@ -89,7 +89,7 @@ def _run_misses(
     recorded = select(SlaMiss.task_id, SlaMiss.map_index).where(
         SlaMiss.dag_id == dag.dag_id, SlaMiss.run_id == run_id
     )
-    known = set(session.execute(recorded).tuples())
+    known = {tuple(row) for row in session.execute(recorded)}
     rows = session.execute(
         select(
             TaskInstance.task_id,

@@ -87,10 +87,20 @@ def graph(dag_id: str) -> str:
             structure=structure,
             notices=dag_notices(session, dag, structure),
             layout=layout_dag(structure),
+            display_names=_display_names(structure),
             runs=runs,
             chosen=chosen,
             cells=cells,
         )
+
+
+def _display_names(structure: dict[str, Any]) -> dict[str, str]:
+    """task_id -> task_display_name, for the tasks whose display name is not their id."""
+    return {
+        task["task_id"]: task["task_display_name"]
+        for task in structure["tasks"]
+        if task.get("task_display_name") not in (None, task["task_id"])
+    }
 
 
 def _recent_runs(session: Session, dag_id: str, limit: int) -> list[DagRun]:
