@@ -11,8 +11,8 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Union
 
-from flowsched.authoring.contexts import current_dag, current_group
 from flowsched.authoring.identifiers import validate_id
+from flowsched.authoring.scope import current_dag, current_group
 from flowsched.exceptions import DagCycleError, DagDefinitionError
 
 if TYPE_CHECKING:

@@ -17,6 +17,7 @@ from typing import NamedTuple, TypeVarTuple
 from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from flowsched.db.run_rules import BACKFILL, TEST
 from flowsched.db.states import DagRunState, TaskInstanceState
 from flowsched.db.tables import DagModel, DagRun, TaskInstance
 
@@ -26,8 +27,6 @@ ScheduledRow = Row[str, str, str, int, str, int, str]
 # A queued try: dag_id, run_id, task_id, map_index, try_number, queue.
 QueuedRow = Row[str, str, str, int, int, str]
 _Columns = TypeVarTuple("_Columns")
-BACKFILL = "backfill"
-TEST = "test"  # `dags test` runs its run itself; schedulers leave it alone
 
 
 class RunRef(NamedTuple):
