@@ -1,6 +1,6 @@
 """``flowsched dags`` commands about runs: trigger, list-runs, state, test, backfill, delete.
 
-Commands that create or change runs nudge a running scheduler (``scheduling.wakeup``), so
+Commands that create or change runs nudge a running scheduler (``flowsched.wakeup``), so
 a triggered run starts within milliseconds instead of at the scheduler's next poll.
 """
 

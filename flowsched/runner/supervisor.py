@@ -255,7 +255,7 @@ class _Watch:
     def _wait_for_child(self) -> None:
         now = time.monotonic()
         deadline = None if self.timeout is None else now + self.timeout + KILL_GRACE
-        interval = conf.getfloat("scheduler", "task_heartbeat_interval")
+        interval = conf.scheduler.task_heartbeat_interval
         next_beat = now + min(FIRST_BEAT, interval)
         pidfd = os.pidfd_open(self.pid)
         watched: list[Any] = [pidfd, self.conn]
@@ -290,7 +290,7 @@ class _Watch:
                 store_rendered(self.key, payload)
             except Exception as exc:  # only for show: never worth failing the try over
                 if is_outage(exc):
-                    OUTAGE.failed(exc, conf.getfloat("scheduler", "task_heartbeat_interval"))
+                    OUTAGE.failed(exc, conf.scheduler.task_heartbeat_interval)
                 else:
                     logger.warning("%s: rendered fields not stored: %s", self.key, exc)
         elif kind == "result":
@@ -347,7 +347,7 @@ class _Watch:
             alive = beat(self.key, self.pid)
         except Exception as exc:  # a busy database must not stop the try; beat again later
             if is_outage(exc):
-                OUTAGE.failed(exc, conf.getfloat("scheduler", "task_heartbeat_interval"))
+                OUTAGE.failed(exc, conf.scheduler.task_heartbeat_interval)
             else:
                 logger.warning("%s: heartbeat failed: %s", self.key, exc)
             return
