@@ -18,7 +18,6 @@ from flowsched.authoring.default_args import apply_default_args
 from flowsched.authoring.ignored_args import IGNORED_TASK_ARGS, ignored_values
 from flowsched.authoring.node import DAGNode
 from flowsched.authoring.params import to_params
-from flowsched.authoring.retries import retry_delay_for
 from flowsched.authoring.xcom_arg import iter_xcom_args
 from flowsched.exceptions import DagDefinitionError, TaskDeferralError, TaskDeferred
 from flowsched.utils.trigger_rule import TriggerRule
@@ -316,6 +315,8 @@ class BaseOperator(DAGNode, metaclass=_OperatorMeta):
         return _callback_list(getattr(self, kind))
 
     def retry_delay_for(self, try_number: int) -> timedelta:
+        from flowsched.db.failure import retry_delay_for  # on use: DAG files import no ORM
+
         return retry_delay_for(
             self.retry_delay, self.retry_exponential_backoff, self.max_retry_delay, try_number
         )

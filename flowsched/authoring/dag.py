@@ -9,7 +9,6 @@ auto-registration. The parser calls ``reset_registry()`` before importing a file
 from __future__ import annotations
 
 import functools
-import heapq
 import inspect
 import os
 import re
@@ -35,6 +34,7 @@ from flowsched.exceptions import (
     DuplicateTaskIdFound,
     TaskNotFound,
 )
+from flowsched.task_graph import CycleError, topological_order
 
 if TYPE_CHECKING:
     import jinja2
@@ -311,21 +311,11 @@ class DAG:
 
     def topological_sort(self) -> list[DAGNode]:
         """Upstream before downstream; among ready tasks, the one defined first goes first."""
-        position = {task_id: i for i, task_id in enumerate(self.task_dict)}
-        pending = {task_id: len(task.upstream_task_ids) for task_id, task in self.task_dict.items()}
-        ready = [position[task_id] for task_id, count in pending.items() if count == 0]
-        tasks = self.tasks
-        ordered: list[DAGNode] = []
-        while ready:
-            task = tasks[heapq.heappop(ready)]
-            ordered.append(task)
-            for child in task.downstream_task_ids:
-                pending[child] -= 1
-                if pending[child] == 0:
-                    heapq.heappush(ready, position[child])
-        if len(ordered) != len(tasks):
-            raise DagCycleError(f"DAG {self.dag_id!r} has a cycle")
-        return ordered
+        upstream = {task_id: task.upstream_task_ids for task_id, task in self.task_dict.items()}
+        try:
+            return [self.task_dict[task_id] for task_id in topological_order(upstream)]
+        except CycleError:
+            raise DagCycleError(f"DAG {self.dag_id!r} has a cycle") from None
 
     def param(self, name: str, default: Any = NOTSET) -> DagParam:
         """A reference to param ``name``, resolved to its run value when templates render."""

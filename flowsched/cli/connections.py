@@ -19,8 +19,8 @@ from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.connection import ENV_PREFIX, ConnectionNotFound
 from flowsched.db.tables import Connection
+from flowsched.masking import MASK, is_sensitive
 from flowsched.operations import connections as connection_ops
-from flowsched.runner.masking import MASK, is_sensitive
 
 # --conn-* option -> Connection column
 COLUMNS = {

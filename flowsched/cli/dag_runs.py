@@ -17,8 +17,8 @@ import pendulum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flowsched.cli.dags import cli_user, get_dag_model, get_serialized_dag, no_such_dag, scan
 from flowsched.cli.errors import fail
+from flowsched.cli.lookups import cli_user, get_dag_model, get_serialized_dag, no_such_dag, scan
 from flowsched.cli.output import output_option, render
 from flowsched.db import session_scope
 from flowsched.db.states import FINISHED_RUN_STATES, DagRunState

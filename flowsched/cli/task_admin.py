@@ -14,13 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowsched.cli.dag_runs import find_run, parse_date
-from flowsched.cli.dags import cli_user, get_serialized_dag, scan, tree_lines
+from flowsched.cli.dags import tree_lines
 from flowsched.cli.errors import fail
+from flowsched.cli.lookups import cli_user, get_serialized_dag, scan
 from flowsched.cli.output import render
 from flowsched.db import session_scope
 from flowsched.db.tables import DagRun, TaskInstance
 from flowsched.operations.task_instances import TaskSelection, clear_task_instances
-from flowsched.parsing.serialize import SerializedDAG
+from flowsched.serialized import SerializedDAG
 
 SHOWN_BEFORE_CONFIRM = 40
 

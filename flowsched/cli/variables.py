@@ -15,8 +15,8 @@ from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.tables import Variable
+from flowsched.masking import MASK, is_sensitive
 from flowsched.operations import variables as variable_ops
-from flowsched.runner.masking import MASK, is_sensitive
 
 
 @click.group()

@@ -11,7 +11,7 @@ from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flowsched.db.base import Base
-from flowsched.runner.masking import register_secret
+from flowsched.masking import register_secret
 
 ENV_PREFIX = "FLOWSCHED_CONN_"
 

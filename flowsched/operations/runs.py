@@ -29,8 +29,8 @@ from flowsched.operations.rules import (
     get_structure,
 )
 from flowsched.operations.task_instances import move_task_instance, reflect
-from flowsched.parsing.serialize import SerializedDAG
 from flowsched.scheduling import runs
+from flowsched.serialized import SerializedDAG
 from flowsched.timetables import DataInterval
 
 MAX_BACKFILL_RUNS = 10_000

@@ -14,6 +14,7 @@ task's cost, and most of it while holding SQLite's write lock.
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,6 +23,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
+from flowsched.db.failure import FailurePolicy
 from flowsched.db.tables import (
     DagRun,
     TaskInstance,
@@ -29,12 +31,12 @@ from flowsched.db.tables import (
     TaskInstanceState,
     utcnow,
 )
-from flowsched.executors.base import TaskKey
 from flowsched.runner import xcom
 from flowsched.runner.context import previous_success
 from flowsched.runner.execution import TryResult
-from flowsched.runner.failure import FailurePolicy, handle_failure
+from flowsched.runner.failure import handle_failure
 from flowsched.runner.skip import skip_tasks
+from flowsched.tries import TaskKey
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG
@@ -89,6 +91,7 @@ def claim_try(key: TaskKey, executor: str) -> StartedTry | None:
             state=State.RUNNING,
             last_heartbeat_at=now,
             next_try_at=None,
+            supervisor_pid=os.getpid(),
             **values,
         )
         if not won:

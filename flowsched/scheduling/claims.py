@@ -168,6 +168,15 @@ def stale_running_tis(session: Session, heartbeat_before: datetime) -> Sequence[
     return session.scalars(_claim(query, TaskInstance)).all()
 
 
+def running_tis_on(session: Session, hostname: str) -> Sequence[TaskInstance]:
+    """Running task instances claimed by a supervisor on ``hostname`` (to see whether the
+    supervisor is still alive)."""
+    query = select(TaskInstance).where(
+        TaskInstance.state == TaskInstanceState.RUNNING, TaskInstance.hostname == hostname
+    )
+    return session.scalars(_claim(query, TaskInstance)).all()
+
+
 def queued_tis(session: Session) -> Sequence[Row]:
     """Task instances queued to an executor; at start-up, the tries a dead scheduler had sent."""
     query = select(

@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from flowsched.db.states import DagRunState, transition_run
 from flowsched.db.tables import DagModel, DagRun, TaskInstance, utcnow
-from flowsched.parsing.serialize import SerializedDAG
 from flowsched.scheduling import claims
 from flowsched.scheduling.dagstore import DagStore
+from flowsched.serialized import SerializedDAG
 from flowsched.timetables import DagRunInfo, DataInterval
 
 SCHEDULED, MANUAL, BACKFILL, TEST = "scheduled", "manual", claims.BACKFILL, claims.TEST

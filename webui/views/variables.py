@@ -10,9 +10,9 @@ from werkzeug.wrappers import Response
 
 from flowsched.db import session_scope
 from flowsched.db.tables import Variable
+from flowsched.masking import MASK, is_sensitive
 from flowsched.operations import variables as variable_ops
 from flowsched.operations.errors import OperationError
-from flowsched.runner.masking import MASK, is_sensitive
 from webui.auth import actor, require_admin
 
 bp = Blueprint("variables", __name__, url_prefix="/variables")

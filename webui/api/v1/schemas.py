@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowsched.db.tables import Connection, DagRun, ParseImportError, TaskInstance, Variable
-from flowsched.runner.masking import MASK, is_sensitive
+from flowsched.masking import MASK, is_sensitive
 from webui.queries.pools import PoolUse
 
 
