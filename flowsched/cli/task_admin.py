@@ -20,6 +20,7 @@ from flowsched.cli.lookups import cli_user, get_serialized_dag, scan
 from flowsched.cli.output import render
 from flowsched.db import session_scope
 from flowsched.db.tables import DagRun, TaskInstance
+from flowsched.operations.markers import follow_external_task_markers
 from flowsched.operations.task_instances import TaskSelection, clear_task_instances
 from flowsched.serialized import SerializedDAG
 
@@ -105,7 +106,12 @@ def clear(
             upstream=upstream,
         )
         found = clear_task_instances(
-            session, [selection], actor=cli_user(), only_failed=only_failed, dry_run=True
+            session,
+            [selection],
+            actor=cli_user(),
+            only_failed=only_failed,
+            dry_run=True,
+            follow=follow_external_task_markers(),
         )
         todo = [_row(ti) for ti in found.selected if ti not in found.left_running]
     busy = len(found.selected) - len(todo)
@@ -117,7 +123,11 @@ def clear(
         click.confirm(f"Clear these {len(todo)} task instance(s)?", abort=True)
     with session_scope() as session:
         result = clear_task_instances(
-            session, [selection], actor=cli_user(), only_failed=only_failed
+            session,
+            [selection],
+            actor=cli_user(),
+            only_failed=only_failed,
+            follow=follow_external_task_markers(),
         )
     cleared, busy = len(result.cleared), len(result.left_running)
     click.echo(f"Cleared {cleared} task instance(s)." + _busy_note(busy))

@@ -8,6 +8,7 @@ from flask import Response, abort, jsonify, request
 
 from flowsched.db import session_scope
 from flowsched.operations import task_instances
+from flowsched.operations.markers import follow_external_task_markers
 from flowsched.operations.task_instances import TaskSelection
 from flowsched.task_logs import LogPathError
 from webui.api.v1.common import bool_field, bp, json_body
@@ -69,7 +70,7 @@ def clear_api(dag_id: str) -> Response:
     with session_scope() as session:
         result = task_instances.clear_task_instances(
             session, [selection], actor=actor(), only_failed=bool_field(body, "only_failed"),
-            dry_run=dry_run,
+            dry_run=dry_run, follow=follow_external_task_markers(),
         )  # fmt: skip
         if dry_run:
             return jsonify(
