@@ -1,6 +1,6 @@
 """``flowsched dags`` commands about runs: trigger, list-runs, state, test, backfill, delete.
 
-Commands that create or change runs nudge a running scheduler (``scheduling.wakeup``), so
+Commands that create or change runs nudge a running scheduler (``flowsched.wakeup``), so
 a triggered run starts within milliseconds instead of at the scheduler's next poll.
 """
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from flowsched.cli.errors import fail
 from flowsched.cli.lookups import cli_user, get_dag_model, get_serialized_dag, no_such_dag, scan
 from flowsched.cli.output import output_option, render
-from flowsched.db import session_scope
+from flowsched.db import new_runs, session_scope
 from flowsched.db.states import FINISHED_RUN_STATES, DagRunState
 from flowsched.db.tables import DagModel, DagRun, TaskInstance, utcnow
 from flowsched.operations import dags as dag_ops
@@ -156,7 +156,7 @@ def test(dag_id: str, logical_date: str | None, conf_text: str | None) -> None:
         _replace_test_run(session, dag_id, when)
         run = trigger_run(
             session, dag_id, actor=cli_user(), conf=parse_conf(conf_text), logical_date=when,
-            run_type=runs.TEST,
+            run_type=new_runs.TEST,
         )  # fmt: skip
         runs.start_run(session, dag, run, utcnow())
         key = (dag_id, run.run_id)
@@ -173,7 +173,7 @@ def test(dag_id: str, logical_date: str | None, conf_text: str | None) -> None:
 
 def _replace_test_run(session: Session, dag_id: str, when: datetime) -> None:
     existing = runs.run_exists(session, dag_id, logical_date=when)
-    if existing is not None and existing.run_type == runs.TEST:
+    if existing is not None and existing.run_type == new_runs.TEST:
         delete_runs(session, dag_id, [existing.run_id])
 
 
@@ -255,9 +255,9 @@ def backfill(dag_id: str, start: str, end: str, dry_run: bool, wait: bool, outpu
         for run in plan
     ]  # fmt: skip
     render(rows, ["logical_date", "data_interval_end", "run_id", "action"], output)
-    new_runs = [run.run_id for run in plan if not run.exists]
-    if wait and new_runs and not dry_run:
-        _wait_for(dag_id, new_runs)
+    created_ids = [run.run_id for run in plan if not run.exists]
+    if wait and created_ids and not dry_run:
+        _wait_for(dag_id, created_ids)
 
 
 def _wait_for(dag_id: str, run_ids: list[str]) -> None:

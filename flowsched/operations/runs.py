@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from flowsched.db import new_runs as runs
 from flowsched.db.states import (
     FINISHED_RUN_STATES,
     FINISHED_TI_STATES,
@@ -29,7 +30,6 @@ from flowsched.operations.rules import (
     get_structure,
 )
 from flowsched.operations.task_instances import move_task_instance, reflect
-from flowsched.scheduling import runs
 from flowsched.serialized import SerializedDAG
 from flowsched.timetables import DataInterval
 

@@ -18,20 +18,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from flowsched.db.bulk import transition_many
 from flowsched.db.states import (
     FINISHED_RUN_STATES,
     RUNNING_TI_STATES,
     DagRunState,
     TaskInstanceState,
     transition_run,
-    transition_ti,
 )
 from flowsched.db.tables import DagRun, TaskInstance, utcnow
 from flowsched.operations import audit
 from flowsched.operations.errors import Invalid, NotFound
 from flowsched.operations.nudge import nudge_after_commit
 from flowsched.operations.rules import get_run, get_structure
-from flowsched.scheduling.bulk import transition_many
 from flowsched.serialized import SerializedDAG
 
 TI = TaskInstanceState
@@ -248,15 +247,11 @@ def mark_task_instances(
 def move_task_instance(session: Session, ti: TaskInstance, new: str, **values: object) -> bool:
     """From the state it was read in to ``new``: if a worker moved it meanwhile, the
     worker wins and this returns False."""
-    won = transition_ti(
-        session,
-        dag_id=ti.dag_id,
-        run_id=ti.run_id,
-        task_id=ti.task_id,
-        map_index=ti.map_index,
-        expected=[ti.state],
-        new=new,
-        **values,
+    key = (ti.task_id, ti.map_index)
+    won = bool(
+        transition_many(
+            session, ti.dag_id, ti.run_id, [key], expected=[ti.state], new=new, **values
+        )
     )
     if won:
         reflect(ti, state=new, **values)

@@ -33,8 +33,8 @@ from flowsched.scheduling.dagstore import DagStore
 from flowsched.scheduling.examine import examine
 from flowsched.scheduling.jobs import SchedulerJob
 from flowsched.scheduling.settings import SchedulerSettings
-from flowsched.scheduling.wakeup import NudgeListener
 from flowsched.tries import ExecutorEvent, TaskKey
+from flowsched.wakeup import NudgeListener
 
 log = logging.getLogger(__name__)
 
