@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from flowsched.cli.errors import fail
 from flowsched.cli.lookups import cli_user, get_dag_model, get_serialized_dag, no_such_dag, scan
 from flowsched.cli.output import output_option, render
-from flowsched.db import new_runs, session_scope
+from flowsched.db import run_rules, session_scope
 from flowsched.db.states import FINISHED_RUN_STATES, DagRunState
 from flowsched.db.tables import DagModel, DagRun, TaskInstance, utcnow
 from flowsched.operations import dags as dag_ops
@@ -63,10 +63,10 @@ def parse_conf(text: str | None) -> Any:
 
 def find_run(session: Session, dag_id: str, run_id: str) -> DagRun:
     """A run by id (or by logical date, as Airflow's ``dags state`` takes one)."""
-    run = runs.run_exists(session, dag_id, run_id=run_id)
+    run = run_rules.run_exists(session, dag_id, run_id=run_id)
     when = _parse_datetime(run_id, "UTC") if run is None else None
     if when is not None:
-        run = runs.run_exists(session, dag_id, logical_date=when)
+        run = run_rules.run_exists(session, dag_id, logical_date=when)
     if run is None:
         fail(f"DAG {dag_id!r} has no run {run_id!r} (see `flowsched dags list-runs {dag_id}`)")
     return run
@@ -156,7 +156,7 @@ def test(dag_id: str, logical_date: str | None, conf_text: str | None) -> None:
         _replace_test_run(session, dag_id, when)
         run = trigger_run(
             session, dag_id, actor=cli_user(), conf=parse_conf(conf_text), logical_date=when,
-            run_type=new_runs.TEST,
+            run_type=run_rules.TEST,
         )  # fmt: skip
         runs.start_run(session, dag, run, utcnow())
         key = (dag_id, run.run_id)
@@ -172,8 +172,8 @@ def test(dag_id: str, logical_date: str | None, conf_text: str | None) -> None:
 
 
 def _replace_test_run(session: Session, dag_id: str, when: datetime) -> None:
-    existing = runs.run_exists(session, dag_id, logical_date=when)
-    if existing is not None and existing.run_type == new_runs.TEST:
+    existing = run_rules.run_exists(session, dag_id, logical_date=when)
+    if existing is not None and existing.run_type == run_rules.TEST:
         delete_runs(session, dag_id, [existing.run_id])
 
 
@@ -255,9 +255,9 @@ def backfill(dag_id: str, start: str, end: str, dry_run: bool, wait: bool, outpu
         for run in plan
     ]  # fmt: skip
     render(rows, ["logical_date", "data_interval_end", "run_id", "action"], output)
-    created_ids = [run.run_id for run in plan if not run.exists]
-    if wait and created_ids and not dry_run:
-        _wait_for(dag_id, created_ids)
+    new_runs = [run.run_id for run in plan if not run.exists]
+    if wait and new_runs and not dry_run:
+        _wait_for(dag_id, new_runs)
 
 
 def _wait_for(dag_id: str, run_ids: list[str]) -> None:

@@ -25,7 +25,8 @@ from flowsched.operations.task_instances import TaskSelection, clear_task_instan
 from flowsched.serialized import SerializedDAG
 
 SHOWN_BEFORE_CONFIRM = 40
-SHOWN_COLUMNS = ["run_id", "task_id", "map_index", "state", "try_number"]
+# dag_id too: an ExternalTaskMarker brings in other DAGs' task instances
+SHOWN_COLUMNS = ["dag_id", "run_id", "task_id", "map_index", "state", "try_number"]
 
 
 @click.command("list")

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Row, Select, and_, bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from flowsched.db.new_runs import BACKFILL, TEST
+from flowsched.db.run_rules import BACKFILL, TEST
 from flowsched.db.states import DagRunState, TaskInstanceState
 from flowsched.db.tables import DagModel, DagRun, TaskInstance
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from flowsched.db.new_runs import BACKFILL, SCHEDULED, new_run
+from flowsched.db.run_rules import BACKFILL, SCHEDULED, new_run, run_exists
 from flowsched.db.states import DagRunState, transition_run
 from flowsched.db.tables import DagModel, DagRun, TaskInstance
 from flowsched.scheduling import claims
@@ -24,22 +24,6 @@ from flowsched.serialized import SerializedDAG
 from flowsched.timetables import DagRunInfo, DataInterval
 
 ACTIVE = (DagRunState.QUEUED, DagRunState.RUNNING)
-
-
-def run_exists(
-    session: Session,
-    dag_id: str,
-    *,
-    logical_date: datetime | None = None,
-    run_id: str | None = None,
-) -> DagRun | None:
-    """The run of ``dag_id`` at ``logical_date`` or named ``run_id``, if there is one."""
-    query = select(DagRun).where(DagRun.dag_id == dag_id)
-    if logical_date is not None:
-        query = query.where(DagRun.logical_date == logical_date)
-    if run_id is not None:
-        query = query.where(DagRun.run_id == run_id)
-    return session.scalars(query.limit(1)).first()
 
 
 def _last_automated_interval(session: Session, dag_id: str) -> DataInterval | None:

@@ -35,6 +35,7 @@ PAGES_WITH_STEPS = {
         "would create",
         "backfill__2024-12-31T23:00:00+00:00\tqueued\tbackfill",
     ],
+    "how-to/security.md": ["ana\tadmin\t", "bob\tviewer\tbob@example.com\t"],
     "how-to/variables-connections.md": [
         "s3://ml-models/staging",  # the environment wins
         "Connection 'api' added.",
@@ -96,6 +97,9 @@ def test_the_site_builds_in_strict_mode(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "how-to" / "crontab" / "index.html").exists()
+    python_api = (tmp_path / "reference" / "python-api" / "index.html").read_text()
+    text = re.sub(r"<[^>]+>", "", python_api)  # signatures come from the code
+    assert "bash_command: str" in text and "Exit code skip_on_exit_code (99) skips" in text
 
 
 def test_the_readme_links_resolve() -> None:
@@ -103,3 +107,17 @@ def test_the_readme_links_resolve() -> None:
     targets = [target for target, _ in LINK.findall((REPO / "README.md").read_text())]
     assert "docs/index.md" in targets
     assert [t for t in targets if "://" not in t and not (REPO / t).exists()] == []
+
+
+def test_the_monitoring_how_to_names_metrics_the_web_server_serves(migrated_db: Path) -> None:
+    from flowsched.db import session_scope
+    from flowsched.db.tables import Job
+    from webui.metrics import render_metrics
+
+    with session_scope() as session:  # a running scheduler, so its heartbeat age is served
+        session.add(Job(job_type="scheduler", hostname="here", pid=1, state="running"))
+    served = set(re.findall(r"\b(flowsched_\w+)", render_metrics().decode()))  # HELP, samples
+    named = set(re.findall(r"\b(flowsched_\w+)", (DOCS / "how-to" / "monitoring.md").read_text()))
+
+    assert named - served == set()
+    assert "flowsched_scheduler_heartbeat_age_seconds" in named

@@ -156,6 +156,11 @@ def test_cross_dag_sensor_marker_clearing_and_latest_only_in_a_catch_up(
     }
     assert states_by_run("producer")[first_producer_run]["extract"] == ("success", 2)
 
+    # The sensor's task page links to the producer's run at the same logical date.
+    page = task_page("consumer", second_consumer, "wait")
+    producer_run = runs_of("producer")[2].run_id  # 02:00, as the consumer's second run
+    assert "External DAG" in page and f"run_id={quote(producer_run, safe=':')}" in page
+
 
 CONTROLLER = """
     import pendulum

@@ -3,72 +3,20 @@
 
 from __future__ import annotations
 
-import textwrap
-from datetime import UTC, datetime
-
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from flowsched.db import session_scope
 from flowsched.db.tables import TaskInstance
 from flowsched.operations.errors import Invalid
 from flowsched.operations.markers import follow_external_task_markers
-from flowsched.operations.rules import get_structure
-from flowsched.operations.runs import trigger_run
 from flowsched.operations.task_instances import TaskSelection, clear_task_instances
-from flowsched.parsing.scan import parse_dags_folder
-from flowsched.scheduling.runs import start_run
-
-DAY = datetime(2024, 3, 10, tzinfo=UTC)
-
-# parent.mark -> child.wait (-> child.after, child.mark2 -> grandchild.start)
-DAGS = """
-    import pendulum
-    from flowsched import DAG
-    from flowsched.operators.empty import EmptyOperator
-    from flowsched.sensors.external_task import ExternalTaskMarker
-
-    START = pendulum.datetime(2024, 1, 1)
-    with DAG("parent", start_date=START):
-        EmptyOperator(task_id="work") >> ExternalTaskMarker(
-            task_id="mark", external_dag_id="child", external_task_id="wait",
-            recursion_depth={depth},
-        )
-    with DAG("child", start_date=START):
-        before = EmptyOperator(task_id="before")
-        before >> EmptyOperator(task_id="wait") >> [
-            EmptyOperator(task_id="after"),
-            ExternalTaskMarker(
-                task_id="mark2", external_dag_id="grandchild", external_task_id="start"
-            ),
-        ]
-    with DAG("grandchild", start_date=START):
-        EmptyOperator(task_id="start") >> EmptyOperator(task_id="end")
-"""
+from tests.operations.marker_dags import DAY, build_family
 
 
 @pytest.fixture
 def family(migrated_db, dags_folder):
-    def build(depth: int = 10) -> None:
-        (dags_folder / "family.py").write_text(textwrap.dedent(DAGS).replace("{depth}", str(depth)))
-        parse_dags_folder(dags_folder)
-        for dag_id in ("parent", "child", "grandchild"):
-            for when in (DAY, DAY.replace(day=11)):
-                finished_run(dag_id, when)
-
-    return build
-
-
-def finished_run(dag_id: str, when: datetime) -> None:
-    """A run at ``when`` whose task instances all succeeded."""
-    with session_scope() as session:
-        run = trigger_run(session, dag_id, actor="test", logical_date=when)
-        start_run(session, get_structure(session, dag_id), run, when)
-        session.execute(
-            update(TaskInstance)
-            .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id)
-            .values(state="success", try_number=1)
-        )
+    return lambda depth=10: build_family(dags_folder, depth)
 
 
 def cleared(selection: TaskSelection) -> set[tuple[str, str, str]]:

@@ -1,12 +1,14 @@
-"""A new run's row: its type, its id (``manual__<logical date>``, as Airflow names runs)
-and its first state. The scheduler creates scheduled runs with it and the operations
-(trigger, backfill) the others, so every run starts out the same way."""
+"""What makes a DAG run row, for the scheduler and for the operations (trigger,
+backfill) alike: the run types, Airflow's run ids, a new queued run, finding a run."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from flowsched.db.base import utcnow
 from flowsched.db.dagrun import DagRun
@@ -56,3 +58,19 @@ def new_run(
         triggered_by=triggered_by,
         moved_by_dst=moved_by_dst,
     )
+
+
+def run_exists(
+    session: Session,
+    dag_id: str,
+    *,
+    logical_date: datetime | None = None,
+    run_id: str | None = None,
+) -> DagRun | None:
+    """The run of ``dag_id`` at ``logical_date`` or named ``run_id``, if there is one."""
+    query = select(DagRun).where(DagRun.dag_id == dag_id)
+    if logical_date is not None:
+        query = query.where(DagRun.logical_date == logical_date)
+    if run_id is not None:
+        query = query.where(DagRun.run_id == run_id)
+    return session.scalars(query.limit(1)).first()
