@@ -99,7 +99,8 @@ class SchedulerLoop:
             self._shutdown(state)
 
     def _serve(self) -> None:
-        passes, events, full = 0, [], True
+        passes, full = 0, True
+        events: list[ExecutorEvent] = []
         while not self._stop:
             self._guarded_pass(events, full)
             passes += 1
