@@ -39,7 +39,7 @@ class LogChunk:
 
 
 def base_folder() -> Path:
-    return Path(conf.get("logging", "base_log_folder"))
+    return Path(conf.logging.base_log_folder)
 
 
 def log_path(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> Path:

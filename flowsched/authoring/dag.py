@@ -15,11 +15,11 @@ import re
 import sys
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flowsched.authoring import contexts
+from flowsched.authoring import scope
 from flowsched.authoring.baseoperator import DEFAULT_OWNER
 from flowsched.authoring.dates import default_timezone, to_pendulum, to_timedelta
 from flowsched.authoring.identifiers import validate_id
@@ -176,7 +176,7 @@ class DAG:
         if value == 0:
             from flowsched.config import conf
 
-            return conf.getint("core", "max_consecutive_failed_dag_runs_per_dag")
+            return conf.core.max_consecutive_failed_dag_runs_per_dag
         return value
 
     def _owner_links(self, links: dict[str, str] | None) -> dict[str, str]:
@@ -210,7 +210,7 @@ class DAG:
         """Checks that need the whole DAG, run by ``collect_dags`` once the file is imported."""
         scheduled = self.schedule_dict["kind"] != "none"
         if scheduled and self.start_date is None:
-            starts = [t.start_date for t in self.tasks if getattr(t, "start_date", None)]
+            starts = [start for t in self.tasks if (start := getattr(t, "start_date", None))]
             if not starts:
                 raise DagDefinitionError(
                     f"DAG {self.dag_id!r} has schedule {self.schedule!r} but no start_date"
@@ -375,11 +375,11 @@ class DAG:
         return os.path.dirname(self.fileloc)
 
     def __enter__(self) -> DAG:
-        contexts.push_dag(self)
+        scope.push_dag(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        contexts.pop_dag()
+        scope.pop_dag()
 
     def __repr__(self) -> str:
         return f"<DAG: {self.dag_id}>"
@@ -402,7 +402,7 @@ def _str_list(value: str | Iterable[str] | None) -> list[str]:
 
 def _caller_file() -> str:
     """The first file on the stack outside flowsched: the DAG file that built this DAG."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
         if not filename.startswith(_PACKAGE_DIR + os.sep):

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import click
 import pendulum
+from pendulum.tz.local_timezone import get_local_timezone
 
 from flowsched.cli.errors import fail
 from flowsched.config import conf
-from flowsched.crontab import CrontabError, DagFile, read_crontab, write_dag_file
+from flowsched.crontab import CrontabError, GeneratedDagFile, read_crontab, write_dag_file
 from flowsched.crontab.writer import safe_prefix
 from flowsched.timetables.wallclock import zone_name
 
@@ -59,7 +60,7 @@ def import_crontab(
     timezone: str | None,
     prefix: str | None,
     system: bool | None,
-    start_date: date | None,
+    start_date: datetime | None,
     dry_run: bool,
     force: bool,
 ) -> None:
@@ -88,11 +89,11 @@ def import_crontab(
         prefix=name,
         start_date=(start_date or pendulum.today()).date(),
     )
-    for warning in _warnings(crontab.warnings, dag_file):
+    for warning in [*crontab.warnings, *dag_file.warnings]:
         click.echo(f"Warning: {warning}", err=True)
     if not dag_file.dag_ids:
         fail(f"{source_name}: no job to import")
-    target = (out_dir or Path(conf.get("core", "dags_folder"))) / f"{name}.py"
+    target = (out_dir or Path(conf.core.dags_folder)) / f"{name}.py"
     if dry_run:
         click.echo(dag_file.source, nl=False)
         click.echo(f"Dry run: nothing written; this would be {target}", err=True)
@@ -119,16 +120,7 @@ def _default_prefix(crontab_file: str) -> str:
 
 def _local_zone() -> str:
     """The zone cron itself would have used on this machine."""
-    return zone_name(pendulum.local_timezone())
-
-
-def _warnings(reader_warnings: list[str], dag_file: DagFile) -> list[str]:
-    skipped = [
-        f"line {job.line_number}: @reboot job not imported (flowsched has no start-up "
-        f"trigger; the DAG file says what to do): {job.command.strip()}"
-        for job in dag_file.not_imported
-    ]
-    return [*reader_warnings, *skipped]
+    return zone_name(get_local_timezone())
 
 
 def _write_atomically(target: Path, source: str) -> None:
@@ -144,7 +136,7 @@ def _write_atomically(target: Path, source: str) -> None:
         raise
 
 
-def _report(target: Path, dag_file: DagFile) -> None:
+def _report(target: Path, dag_file: GeneratedDagFile) -> None:
     click.echo(f"Wrote {target} with {len(dag_file.dag_ids)} DAG(s):")
     for dag_id in dag_file.dag_ids:
         click.echo(f"  {dag_id}")

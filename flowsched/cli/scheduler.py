@@ -53,9 +53,9 @@ def scheduler(daemon: bool, pid_file: Path | None, num_runs: int, log_file: Path
     from flowsched import db
 
     db.require_current_schema()
-    pid_file = pid_file or Path(conf.get("scheduler", "pid_file"))
+    pid_file = pid_file or Path(conf.scheduler.pid_file)
     report = _daemonize(log_file or flowsched_home() / "scheduler.log") if daemon else None
-    logging.basicConfig(level=conf.get("logging", "level"), format=LOG_FORMAT)
+    logging.basicConfig(level=conf.logging.level, format=LOG_FORMAT)
     lock = _lock_database(report)
     try:
         _write_pid(pid_file)
@@ -109,7 +109,7 @@ EXECUTORS = {
 
 def _executor() -> BaseExecutor:
     """The executor named by [core] executor, imported only when chosen."""
-    name = conf.get("core", "executor")
+    name = conf.core.executor
     if name not in EXECUTORS:
         fail(f"unknown executor {name!r} in [core] executor; one of: {', '.join(EXECUTORS)}")
     module, attribute = EXECUTORS[name].split(":")

@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from flowsched.db.history import record_try
 from flowsched.db.states import UNFINISHED_TI_STATES, TaskInstanceState, state_in, transition_ti
-from flowsched.db.tables import DagModel, TaskInstance, utcnow
+from flowsched.db.tables import DagModel, SerializedDagModel, TaskInstance, utcnow
 from flowsched.exceptions import TaskFailedNoRetry
+from flowsched.task_graph import reachable
 from flowsched.tries import TaskKey
 
 MAX_BACKOFF = timedelta(hours=24)
@@ -180,7 +181,12 @@ def stop_run_if_fail_stop(
     """A failed task of a ``fail_stop`` DAG stops its run, as in Airflow: the other
     running tasks fail (their supervisors see it at their next heartbeat and stop the
     try) and those not started or waiting to retry are skipped; in the same transaction
-    as the failure, whoever records it (the try, its supervisor, a zombie check)."""
+    as the failure, whoever records it (the try, its supervisor, a zombie check).
+
+    Unlike Airflow 2.10, the failed task's downstream tasks become ``upstream_failed``
+    (what their all_success rule makes of the failure) rather than skipped: skipped leaves
+    would let the run end as a success, and the failure would not count towards
+    ``max_consecutive_failed_dag_runs``."""
     fail_stop = select(DagModel.fail_stop).where(DagModel.dag_id == dag_id)
     if not session.scalar(fail_stop):
         return
@@ -198,11 +204,26 @@ def stop_run_if_fail_stop(
             state=TaskInstanceState.FAILED, end_date=now
         )
     )
+    downstream = sorted(_downstream_of(session, dag_id, failed_task_id))
+    session.execute(
+        others.where(
+            state_in(TaskInstance.state, _STOPPABLE), TaskInstance.task_id.in_(downstream)
+        ).values(state=TaskInstanceState.UPSTREAM_FAILED, end_date=now)
+    )
     session.execute(
         others.where(state_in(TaskInstance.state, _STOPPABLE)).values(
             state=TaskInstanceState.SKIPPED, end_date=now
         )
     )
+
+
+def _downstream_of(session: Session, dag_id: str, task_id: str) -> set[str]:
+    """Every task below ``task_id``, from the stored structure."""
+    data = session.scalar(
+        select(SerializedDagModel.data).where(SerializedDagModel.dag_id == dag_id)
+    )
+    edges = {task["task_id"]: task["downstream"] for task in (data or {}).get("tasks", [])}
+    return reachable(edges, [task_id])
 
 
 def describe(error: BaseException | str) -> str:

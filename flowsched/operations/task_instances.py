@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from flowsched.db.bulk import transition_many
 from flowsched.db.states import (
     FINISHED_RUN_STATES,
     RUNNING_TI_STATES,
@@ -31,7 +33,6 @@ from flowsched.operations import audit
 from flowsched.operations.errors import Invalid, NotFound
 from flowsched.operations.nudge import nudge_after_commit
 from flowsched.operations.rules import get_run, get_structure
-from flowsched.scheduling.bulk import transition_many
 from flowsched.serialized import SerializedDAG
 
 TI = TaskInstanceState
@@ -245,7 +246,7 @@ def mark_task_instances(
     return len(changed)
 
 
-def move_task_instance(session: Session, ti: TaskInstance, new: str, **values: object) -> bool:
+def move_task_instance(session: Session, ti: TaskInstance, new: str, **values: Any) -> bool:
     """From the state it was read in to ``new``: if a worker moved it meanwhile, the
     worker wins and this returns False."""
     won = transition_ti(

@@ -25,7 +25,7 @@ TASK_LOGGER = "flowsched.task"
 class _UtcFormatter(logging.Formatter):
     """Log records stamped like the try's other lines: UTC, ISO 8601, milliseconds."""
 
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)
     default_time_format = "%Y-%m-%dT%H:%M:%S"
     default_msec_format = "%s.%03dZ"
 
@@ -123,7 +123,7 @@ def capture_try_output(sink: LogSink, *, capture_fds: bool) -> Iterator[None]:
     old_streams = sys.stdout, sys.stderr
     stdout, stderr = SinkStream(sink, "stdout"), SinkStream(sink, "stderr")
     root.handlers = [SinkHandler(sink)]
-    root.setLevel(conf.get("logging", "level"))
+    root.setLevel(conf.logging.level)
     sys.stdout, sys.stderr = stdout, stderr
     try:
         if capture_fds:

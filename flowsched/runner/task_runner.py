@@ -1,4 +1,5 @@
-"""One try of one task instance: claiming it and recording how it ended (SPEC §7).
+"""One try of one task instance: claiming it and recording how it ended
+(docs/architecture.md, "Executor contract").
 
 The try starts with a guarded ``queued -> running`` and ends with a guarded change from
 ``running`` (same try number): if another process owns the try, this one neither runs it
@@ -17,12 +18,12 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from flowsched.db import session_scope
+from flowsched.db import rows_changed, session_scope
 from flowsched.db.failure import FailurePolicy
 from flowsched.db.tables import (
     DagRun,
@@ -32,10 +33,10 @@ from flowsched.db.tables import (
     utcnow,
 )
 from flowsched.runner import xcom
-from flowsched.runner.context import previous_success
 from flowsched.runner.execution import TryResult
 from flowsched.runner.failure import handle_failure
 from flowsched.runner.skip import skip_tasks
+from flowsched.runner.try_context import previous_success
 from flowsched.tries import TaskKey
 
 if TYPE_CHECKING:
@@ -162,9 +163,9 @@ def record_result(key: TaskKey, dag: DAG, started: StartedTry, result: TryResult
 # The WHERE parameters are prefixed ``k_`` so that they do not clash with the SET columns,
 # which come from the parameters passed at execution (and select the compiled form cached).
 
-_TI = TaskInstance.__table__
-_HISTORY = TaskInstanceHistory.__table__
-_RUN = DagRun.__table__
+_TI = cast(Table, TaskInstance.__table__)
+_HISTORY = cast(Table, TaskInstanceHistory.__table__)
+_RUN = cast(Table, DagRun.__table__)
 
 
 def _key_of(table: Table) -> list[Any]:
@@ -223,7 +224,7 @@ def _guarded_update(
     """``expected -> state`` for this try (same guard as ``transition_ti`` with a
     ``try_number``); True if this call won."""
     params = {**_key_params(key), "k_state": expected, "state": state, **values}
-    return session.execute(_GUARDED_UPDATE_TI, params).rowcount == 1
+    return rows_changed(session, _GUARDED_UPDATE_TI, params) == 1
 
 
 def _record_history(session: Session, key: TaskKey, *, exists: bool, **values: Any) -> None:
@@ -231,7 +232,7 @@ def _record_history(session: Session, key: TaskKey, *, exists: bool, **values: A
     to exist or not)."""
     if exists:
         params = {**_key_params(key), **values}
-        if session.execute(_UPDATE_HISTORY, params).rowcount == 1:
+        if rows_changed(session, _UPDATE_HISTORY, params) == 1:
             return
     session.execute(_INSERT_HISTORY, {**key._asdict(), **values})
 

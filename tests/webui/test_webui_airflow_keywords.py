@@ -47,6 +47,11 @@ def test_the_dag_list_shows_the_display_name_and_owner_links(admin, sales):
     assert "sales_etl" in admin.get("/?q=Sales").get_data(as_text=True)
 
 
+def test_the_graph_labels_a_task_with_its_display_name(admin, sales):
+    page = admin.get(f"/dags/{sales}/graph").get_data(as_text=True)
+    assert '<text x="14" y="17" class="node-label">Load the sales</text>' in page
+
+
 def test_the_dag_page_shows_each_parse_warning_once(admin, sales):
     page = admin.get(f"/dags/{sales}/grid").get_data(as_text=True)
     assert "2 parse warnings" in page

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from flowsched.config import conf
 from flowsched.db import session_scope
@@ -18,7 +19,12 @@ from flowsched.db.tables import DagFile, DagRun, utcnow
 from flowsched.timetables.describe import describe_schedule
 from webui.gantt import build_gantt
 from webui.layout import layout_dag
-from webui.queries.dags import dag_notices, get_dag_or_404, get_structure_or_404, sla_misses
+from webui.queries.dag_summaries import (
+    dag_notices,
+    get_dag_or_404,
+    get_structure_or_404,
+    sla_misses,
+)
 from webui.queries.grid import Grid, grid_as_json, load_grid, run_cells
 from webui.queries.tries import get_run_or_404, run_task_instances
 from webui.views.paging import int_arg
@@ -29,7 +35,7 @@ RUNS_PAGE_SIZE = 50
 
 
 def _grid(session: Session, dag_id: str, structure: dict[str, Any]) -> Grid:
-    limit = int_arg("limit", conf.getint("webserver", "grid_runs"), low=1, high=365)
+    limit = int_arg("limit", conf.webserver.grid_runs, low=1, high=365)
     offset = int_arg("offset", 0, high=1_000_000)
     return load_grid(session, dag_id, structure, limit=limit, offset=offset)
 
@@ -86,10 +92,20 @@ def graph(dag_id: str) -> str:
             structure=structure,
             notices=dag_notices(session, dag, structure),
             layout=layout_dag(structure),
+            display_names=_display_names(structure),
             runs=runs,
             chosen=chosen,
             cells=cells,
         )
+
+
+def _display_names(structure: dict[str, Any]) -> dict[str, str]:
+    """task_id -> task_display_name, for the tasks whose display name is not their id."""
+    return {
+        task["task_id"]: task["task_display_name"]
+        for task in structure["tasks"]
+        if task.get("task_display_name") not in (None, task["task_id"])
+    }
 
 
 def _recent_runs(session: Session, dag_id: str, limit: int) -> list[DagRun]:
