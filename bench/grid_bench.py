@@ -1,4 +1,4 @@
-"""How fast is the grid of a DAG with a long history? (SPEC §13: under 300 ms.)
+"""How fast is the grid of a DAG with a long history? (Target: under 300 ms.)
 
 Fills a fresh SQLite database with one DAG of 50 tasks and 1,000 finished runs (50,000
 task instances), then times the grid page and its JSON endpoint through the Flask app,

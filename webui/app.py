@@ -8,9 +8,11 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, render_template
 from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from flowsched.config import conf
+from flowsched.db.outage import first_line, is_outage
 from flowsched.operations.errors import OperationError
 from webui import auth, filters
 from webui.secret import secret_key
@@ -51,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationError, _operation_error)
+    app.register_error_handler(DBAPIError, _database_error)
     filters.register(app)
     app.context_processor(lambda: {"current_user": g.get("user")})
     return app
@@ -79,6 +82,15 @@ def _security_headers(response: Response) -> Response:
 def _operation_error(error: OperationError) -> Response | tuple[str, int]:
     """A refused operation answers like ``abort(status, message)``: 404, 400 or 409."""
     return _http_error(default_exceptions[error.status](description=error.message))
+
+
+def _database_error(error: DBAPIError) -> Response | tuple[str, int]:
+    """A database outage is a 503 with the reason (the server stays up and answers again
+    once the database is back); any other database error stays a 500."""
+    if not is_outage(error):
+        raise error
+    message = f"database unreachable: {first_line(error)}"
+    return _http_error(default_exceptions[503](description=message))
 
 
 def _http_error(error: HTTPException) -> Response | tuple[str, int]:

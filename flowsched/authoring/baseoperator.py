@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-from flowsched.authoring import contexts
+from flowsched.authoring import scope
 from flowsched.authoring.dates import to_pendulum, to_timedelta
 from flowsched.authoring.default_args import apply_default_args
 from flowsched.authoring.ignored_args import IGNORED_TASK_ARGS, ignored_values
@@ -232,7 +232,7 @@ class BaseOperator(DAGNode, metaclass=_OperatorMeta):
 
     def _finish_init(self) -> None:
         self._attach()
-        if contexts.is_detached():
+        if scope.is_detached():
             return  # an unmapped copy: its edges are copied from the mapped task
         for field in self.template_fields:
             for arg in iter_xcom_args(getattr(self, field, None)):

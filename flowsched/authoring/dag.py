@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flowsched.authoring import contexts
+from flowsched.authoring import scope
 from flowsched.authoring.baseoperator import DEFAULT_OWNER
 from flowsched.authoring.dates import default_timezone, to_pendulum, to_timedelta
 from flowsched.authoring.identifiers import validate_id
@@ -375,11 +375,11 @@ class DAG:
         return os.path.dirname(self.fileloc)
 
     def __enter__(self) -> DAG:
-        contexts.push_dag(self)
+        scope.push_dag(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        contexts.pop_dag()
+        scope.pop_dag()
 
     def __repr__(self) -> str:
         return f"<DAG: {self.dag_id}>"

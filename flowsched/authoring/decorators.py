@@ -12,7 +12,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from flowsched.authoring import contexts
+from flowsched.authoring import scope
 from flowsched.authoring.context import CONTEXT_KEYS
 from flowsched.authoring.default_args import apply_default_args
 from flowsched.authoring.mapped import MappedOperator
@@ -133,8 +133,8 @@ class _TaskPartial:
             )
         function = self.decorator.function
         check_call(function, (), {**self.op_kwargs, **mapped}, task_kwargs["task_id"])
-        dag = task_kwargs.pop("dag", None) or contexts.current_dag()
-        group = task_kwargs.pop("task_group", None) or contexts.current_group()
+        dag = task_kwargs.pop("dag", None) or scope.current_dag()
+        group = task_kwargs.pop("task_group", None) or scope.current_group()
         partial_kwargs = {
             **task_kwargs,
             "python_callable": function,

@@ -50,7 +50,7 @@ def run(dag_id: str, task_id: str, run_id: str, map_index: int, try_number: int 
     The task instance must be queued for that try (as the scheduler leaves it): a try
     owned by someone else is never run twice. Exit status 1 unless the try succeeded.
     """
-    from flowsched.runner.worker import run_queued_try
+    from flowsched.runner.queued_try import run_queued_try
 
     require_current_schema()
     with session_scope(readonly=True) as session:

@@ -1,4 +1,5 @@
-"""Connections: where external systems are and how to log in to them (SPEC §2)."""
+"""Connections: where external systems are and how to log in to them
+(docs/how-to/variables-connections.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Variables: key/value settings kept out of DAG code (SPEC §2)."""
+"""Variables: key/value settings kept out of DAG code (docs/how-to/variables-connections.md)."""
 
 from __future__ import annotations
 

@@ -29,8 +29,8 @@ from typing import Any
 from flowsched import db
 from flowsched.config import conf
 from flowsched.executors.base import BaseExecutor
+from flowsched.runner.queued_try import run_queued_try
 from flowsched.runner.warmup import warm_up
-from flowsched.runner.worker import run_queued_try
 from flowsched.tries import ExecutorEvent, TaskKey
 
 logger = logging.getLogger("flowsched.executor")

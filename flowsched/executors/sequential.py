@@ -11,7 +11,7 @@ import time
 from collections import deque
 
 from flowsched.executors.base import BaseExecutor
-from flowsched.runner.worker import run_queued_try
+from flowsched.runner.queued_try import run_queued_try
 from flowsched.tries import ExecutorEvent, TaskKey
 
 

@@ -20,10 +20,10 @@ from flowsched.db.failure import FailurePolicy
 from flowsched.db.outage import until_reachable
 from flowsched.db.tables import DagRun, SerializedDagModel, TaskInstance
 from flowsched.notify.failure_alerts import wait_for_alerts
-from flowsched.runner.context import previous_success, try_context
 from flowsched.runner.failure import handle_failure
 from flowsched.runner.log_capture import capture_try_output, supervisor_log
 from flowsched.runner.task_instance import RuntimeTaskInstance
+from flowsched.runner.try_context import previous_success, try_context
 from flowsched.task_logs import log_path
 from flowsched.tries import TaskKey
 

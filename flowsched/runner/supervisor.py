@@ -39,7 +39,7 @@ from flowsched.db import session_scope
 from flowsched.db.outage import OutageWatch, first_line, is_outage, until_reachable
 from flowsched.db.tables import TaskInstance
 from flowsched.notify.failure_alerts import wait_for_alerts
-from flowsched.runner import outcome_file
+from flowsched.runner import outcome_file, try_process
 from flowsched.runner.execution import TryResult
 from flowsched.runner.heartbeat import beat
 from flowsched.runner.interrupts import timeout_message
@@ -63,6 +63,9 @@ KILL_GRACE = 10.0
 # full interval in: a task that ends sooner is recorded, pid included, at its end.
 FIRST_BEAT = 0.5
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# Sent to a try's process when its supervisor dies; a real-time signal, which no task is
+# likely to claim for itself.
+SUPERVISOR_DIED = signal.SIGRTMIN + 3
 NOT_QUEUED = "not run: the task instance was not queued for this try"
 
 Report = Callable[[ExecutorEvent], None]
@@ -171,8 +174,17 @@ def _child(
 
 
 def _die_with(supervisor_pid: int) -> None:
-    """Have the kernel kill this process when its supervisor dies (Linux)."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    """Die when the supervisor dies (Linux: the kernel signals this process), unless the
+    task's code has already ended: then this process lives on just long enough to write
+    the outcome beside the log (``TryProcess`` does it next), so that a task whose code
+    completed is recorded, not run again, by whoever finds the try lost."""
+
+    def supervisor_died(_signum: int, _frame: object) -> None:
+        if not try_process.code_ended():
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    signal.signal(SUPERVISOR_DIED, supervisor_died)
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, SUPERVISOR_DIED)
     if os.getppid() != supervisor_pid:  # it died before the line above took effect
         os._exit(1)
 
@@ -268,7 +280,10 @@ class _Watch:
             try:
                 store_rendered(self.key, payload)
             except Exception as exc:  # only for show: never worth failing the try over
-                logger.warning("%s: rendered fields not stored: %s", self.key, exc)
+                if is_outage(exc):
+                    OUTAGE.failed(exc, conf.getfloat("scheduler", "task_heartbeat_interval"))
+                else:
+                    logger.warning("%s: rendered fields not stored: %s", self.key, exc)
         elif kind == "result":
             self.result = payload
         else:

@@ -1,4 +1,5 @@
-"""One try of one task instance: claiming it and recording how it ended (SPEC §7).
+"""One try of one task instance: claiming it and recording how it ended
+(docs/architecture.md, "Executor contract").
 
 The try starts with a guarded ``queued -> running`` and ends with a guarded change from
 ``running`` (same try number): if another process owns the try, this one neither runs it
@@ -32,10 +33,10 @@ from flowsched.db.tables import (
     utcnow,
 )
 from flowsched.runner import xcom
-from flowsched.runner.context import previous_success
 from flowsched.runner.execution import TryResult
 from flowsched.runner.failure import handle_failure
 from flowsched.runner.skip import skip_tasks
+from flowsched.runner.try_context import previous_success
 from flowsched.tries import TaskKey
 
 if TYPE_CHECKING:

@@ -12,18 +12,19 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowsched.db.tables import TaskInstanceState, utcnow
 from flowsched.runner import outcome_file
 from flowsched.runner.callbacks import run_callbacks
-from flowsched.runner.context import try_context
 from flowsched.runner.deferral import resumable
 from flowsched.runner.execution import Outcome, TryResult, run_task
 from flowsched.runner.interrupts import sigterm_interrupts
 from flowsched.runner.log_capture import TASK_LOGGER, capture_try_output
 from flowsched.runner.mapping import concrete_task
 from flowsched.runner.task_instance import RuntimeTaskInstance
+from flowsched.runner.try_context import try_context
 from flowsched.task_logs import log_path, try_log_file
 from flowsched.tries import TaskKey
 
@@ -40,6 +41,14 @@ CALLBACKS = {
     State.FAILED: ("on_failure_callback", "on_failure"),
     State.SKIPPED: ("on_skipped_callback", "on_skipped"),  # the task raised a skip
 }
+
+
+_code_ended = threading.Event()  # set in the try's process once the task's code has ended
+
+
+def code_ended() -> bool:
+    """Whether the task's code has ended in this (the try's) process."""
+    return _code_ended.is_set()
 
 
 class Supervisor(Protocol):
@@ -70,6 +79,7 @@ class TryProcess:
             logger.info("Starting %s on %s (pid %s)", self.key, self.ti.hostname, os.getpid())
             with sigterm_interrupts():
                 outcome = self._execute()
+            _code_ended.set()
             result = TryResult.of(outcome, self.task, utcnow())
             outcome_file.save(self.key, result)  # lost with the supervisor? not with this
             callbacks = self._callbacks(outcome)

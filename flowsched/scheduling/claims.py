@@ -17,12 +17,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import Row, Select, and_, bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from flowsched.db.run_rules import BACKFILL, TEST
 from flowsched.db.states import DagRunState, TaskInstanceState
 from flowsched.db.tables import DagModel, DagRun, TaskInstance
 
 RunKey = tuple[str, str]  # (dag_id, run_id)
-BACKFILL = "backfill"
-TEST = "test"  # `dags test` runs its run itself; schedulers leave it alone
 
 
 class RunRef(NamedTuple):

@@ -18,6 +18,7 @@ from functools import partial
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from flowsched.db.bulk import TIKey, transition_many
 from flowsched.db.states import (
     UNFINISHED_TI_STATES,
     DagRunState,
@@ -27,7 +28,6 @@ from flowsched.db.states import (
 from flowsched.db.tables import AuditLog, DagModel, DagRun
 from flowsched.db.user import SCHEDULER_ACTOR
 from flowsched.executors import dag_callbacks
-from flowsched.scheduling.bulk import TIKey, transition_many
 from flowsched.scheduling.claims import RunRef
 from flowsched.serialized import SerializedDAG
 

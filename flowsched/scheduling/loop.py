@@ -33,8 +33,8 @@ from flowsched.scheduling.dagstore import DagStore
 from flowsched.scheduling.examine import examine
 from flowsched.scheduling.jobs import SchedulerJob
 from flowsched.scheduling.settings import SchedulerSettings
-from flowsched.scheduling.wakeup import NudgeListener
 from flowsched.tries import ExecutorEvent, TaskKey
+from flowsched.wakeup import NudgeListener
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,8 @@ class SchedulerLoop:
         self._sla_checked_at = utcnow()
         self._adopt_after_pass = False
         self.outage = OutageWatch(log)
-        self._lost: list[ExecutorEvent] = []  # tries the executor lost, until a pass settles them
+        # tries the executor lost (and when), until a pass settles them
+        self._lost: list[tuple[ExecutorEvent, float]] = []
         self._restarted = True  # the first full pass finds what the previous scheduler left
 
     def request_stop(self) -> None:
@@ -100,6 +101,8 @@ class SchedulerLoop:
 
     def _timeout(self) -> float:
         timeout = self.settings.idle_poll_interval
+        if self._lost:  # lost tries wait out their grace
+            timeout = min(timeout, lost_tries.LOST_GRACE / 2)
         now = utcnow()
         for due in (self._next_retry, self._next_dagrun):
             if due is not None:
@@ -127,7 +130,7 @@ class SchedulerLoop:
         it is back), or a row another process inserted first, makes this pass roll back
         and the next one try again. Tries the executor lost are kept until a pass has
         settled them."""
-        self._lost += [event for event in events if event.lost]
+        self._lost += [(event, time.monotonic()) for event in events if event.lost]
         try:
             self._pass(events, full)
         except Exception as exc:
@@ -171,7 +174,7 @@ class SchedulerLoop:
                 now,
                 self.settings,
             )
-        self._lost.clear()
+        self._lost = lost.waiting
         self._send(lost.resend)
         self._send(dispatches)
         if self._adopt_after_pass:
@@ -283,7 +286,9 @@ class SchedulerLoop:
 
         try:
             parse_dags_folder()
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):
+                raise  # the pass's guard says it once and tries again
             log.exception("scanning the dags folder failed; the DAGs parsed before stay")
         now = utcnow()
         with session_scope() as session:

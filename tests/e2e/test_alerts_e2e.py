@@ -1,6 +1,6 @@
-"""Alerts end to end (SPEC §8): real failing DAGs under the real scheduler process, a real
-SMTP server (aiosmtpd) and a real HTTP webhook receiver on localhost; the assertions are on
-what arrived.
+"""Alerts end to end (docs/how-to/alerts.md): real failing DAGs under the real scheduler
+process, a real SMTP server (aiosmtpd) and a real HTTP webhook receiver on localhost; the
+assertions are on what arrived.
 
 - one e-mail per failed try when asked (retries=2: two retry mails, one failure mail),
   none when not asked; the DAG-level failure mail goes to ``[alerts] email``;

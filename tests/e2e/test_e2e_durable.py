@@ -14,14 +14,19 @@ import collections
 import os
 import random
 import signal
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from flowsched import db
 from flowsched.db import session_scope
 from flowsched.db.tables import TaskInstanceHistory
+from tests.conftest import service_missing
+from tests.e2e.pg_cluster import Cluster, server_binaries
 from tests.e2e.support import (
     Scheduler,
     finished_run,
@@ -141,3 +146,49 @@ def _parent(pid: int) -> int | None:
     except FileNotFoundError:
         return None
     return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+@pytest.fixture
+def own_postgres(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
+    """A PostgreSQL cluster of this test's own, as flowsched's database, migrated."""
+    binaries = server_binaries()
+    if binaries is None:
+        service_missing("PostgreSQL server binaries (/usr/lib/postgresql/*/bin) not installed")
+    cluster = Cluster(Path(tempfile.mkdtemp(prefix="flowsched-pg-")), binaries).create()
+    monkeypatch.setenv("FLOWSCHED__DATABASE__SQL_ALCHEMY_CONN", cluster.url)
+    monkeypatch.setenv("FLOWSCHED__DATABASE__OUTAGE_MAX_RETRY_INTERVAL", "2")
+    db.dispose_engines()
+    db.upgrade_db()
+    try:
+        yield cluster
+    finally:
+        db.dispose_engines()
+        cluster.destroy()
+
+
+def test_a_20_s_database_outage_fails_nothing_and_loses_no_result(
+    own_postgres: Cluster, fast_settings: None, home: Path, dags_folder: Path, out_dir: Path
+) -> None:
+    evidence, tasks = out_dir / "ran.txt", 40
+    write_fanout(dags_folder, evidence, tasks, pause=1.0)
+    scheduler = Scheduler(home).start()
+    try:
+        flowsched("dags", "trigger", "fanout")
+        wait_for(lambda: still_running(scheduler) and len(ran(evidence)) >= 8, "progress")
+        own_postgres.stop()
+        db.dispose_engines()
+        outage_ends = time.monotonic() + 20
+        while time.monotonic() < outage_ends:  # tries end meanwhile; none can be recorded
+            still_running(scheduler)
+            time.sleep(0.5)
+        during = len(ran(evidence))
+        own_postgres.start()
+        assert_every_task_ran_once(evidence, tasks)
+        assert during > 8  # tries ran and ended during the outage, and were recorded after
+        said = scheduler.output()  # the scheduler's loop says it once, and once it is back
+        assert said.count("flowsched.scheduling.loop: database unreachable") == 1, said
+        assert said.count("flowsched.scheduling.loop: database back after") == 1, said
+        assert scheduler.stop() == 0
+    finally:
+        if scheduler.process is not None and scheduler.process.poll() is None:
+            scheduler.process.kill()

@@ -1,4 +1,4 @@
-"""High availability end to end (SPEC §6): two `flowsched scheduler`s and two
+"""High availability end to end (docs/deployment.md): two `flowsched scheduler`s and two
 `flowsched worker`s on the machine's PostgreSQL and a real broker (Redis or RabbitMQ).
 
 A DAG of 500 tasks (one root, 499 below it) and a DAG on a 10-second schedule with a

@@ -1,4 +1,4 @@
-"""Who gets what (SPEC §8), and that no mail or webhook server can hurt the caller."""
+"""Who gets what (docs/how-to/alerts.md), and that no mail or webhook server can hurt the caller."""
 
 import logging
 import time
@@ -59,6 +59,18 @@ def test_run_failure_falls_back_to_the_configured_recipients(smtp_server, make_e
     dispatch(make_event(kind="dag_failure", task_id=None, recipients=[]))
 
     assert smtp_server.envelopes == [["ops@example.com", "data@example.com"]]
+
+
+def test_an_sla_miss_mails_the_task_owners_else_the_configured_recipients(
+    smtp_server, make_event, monkeypatch
+):
+    monkeypatch.setenv("FLOWSCHED__ALERTS__EMAIL", "ops@example.com")
+
+    dispatch(make_event(kind="sla_miss", recipients=["owner@example.com"], email_on_failure=False))
+    dispatch(make_event(kind="sla_miss", recipients=[]))
+
+    assert smtp_server.envelopes == [["owner@example.com"], ["ops@example.com"]]
+    assert "SLA missed: " in smtp_server.messages[0]["Subject"]
 
 
 def test_failure_posts_to_event_and_configured_webhooks(webhook_server, make_event, monkeypatch):

@@ -109,7 +109,7 @@ def read_log(key: TaskKey) -> str:
 
 def run_supervised(fileloc: str, key: TaskKey) -> ExecutorEvent:
     """Run one try as a worker does (supervised, in a child process); its event."""
-    from flowsched.runner.worker import run_queued_try
+    from flowsched.runner.queued_try import run_queued_try
 
     events: list[ExecutorEvent] = []
     run_queued_try(key, fileloc, executor="test", report=events.append)

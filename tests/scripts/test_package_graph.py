@@ -14,7 +14,7 @@ spec.loader.exec_module(package_graph)
 
 
 def test_modules_group_into_flowsched_packages_and_one_webui():
-    assert package_graph.package_of("flowsched.runner.worker") == "flowsched.runner"
+    assert package_graph.package_of("flowsched.runner.queued_try") == "flowsched.runner"
     assert package_graph.package_of("flowsched.config") == "flowsched.config"
     assert package_graph.package_of("webui.api.v1.dags") == "webui"
 

@@ -19,7 +19,7 @@ from flowsched.operations.errors import Invalid, NotFound, OperationError
 from flowsched.operations.markers import follow_external_task_markers
 from flowsched.operations.task_instances import TaskSelection
 from webui.auth import actor
-from webui.queries.dags import get_dag_or_404, get_structure_or_404
+from webui.queries.dag_summaries import get_dag_or_404, get_structure_or_404
 from webui.queries.tries import get_run_or_404
 from webui.redirects import back_to
 

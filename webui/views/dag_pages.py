@@ -18,7 +18,12 @@ from flowsched.db.tables import DagFile, DagRun, utcnow
 from flowsched.timetables.describe import describe_schedule
 from webui.gantt import build_gantt
 from webui.layout import layout_dag
-from webui.queries.dags import dag_notices, get_dag_or_404, get_structure_or_404, sla_misses
+from webui.queries.dag_summaries import (
+    dag_notices,
+    get_dag_or_404,
+    get_structure_or_404,
+    sla_misses,
+)
 from webui.queries.grid import Grid, grid_as_json, load_grid, run_cells
 from webui.queries.tries import get_run_or_404, run_task_instances
 from webui.views.paging import int_arg
