@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 from sqlalchemy import select
@@ -99,7 +99,7 @@ def delete_variable(key: str) -> None:
     show_default=True,
     help="What to do with a key that already exists.",
 )
-def import_variables(file: str, if_exists: str) -> None:
+def import_variables(file: str, if_exists: Literal["overwrite", "skip", "fail"]) -> None:
     """Load variables from a JSON object {"key": value, ...} (FILE "-" reads stdin).
 
     String values are stored as they are; other values (numbers, lists, objects) as JSON,

@@ -12,8 +12,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from flowsched.config import ConfigError, conf
@@ -30,7 +31,7 @@ class DatabaseNotUpgraded(Exception):
 
 
 def database_url() -> str:
-    return conf.get("database", "sql_alchemy_conn")
+    return conf.database.sql_alchemy_conn
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -67,7 +68,7 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 
 def _configure_sqlite(engine: Engine) -> None:
-    busy_ms = int(conf.getfloat("database", "sqlite_busy_timeout") * 1000)
+    busy_ms = int(conf.database.sqlite_busy_timeout * 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -108,6 +109,17 @@ def session_scope(readonly: bool = False) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def rows_changed(
+    session: Session, statement: Executable, params: dict[str, Any] | None = None
+) -> int:
+    """How many rows an UPDATE or DELETE matched: the outcome of a guarded transition.
+
+    ``Session.execute`` is typed to return a plain ``Result``; for DML it is a
+    ``CursorResult``, which carries the count.
+    """
+    return cast("CursorResult[Any]", session.execute(statement, params)).rowcount
 
 
 def reset_after_fork() -> None:

@@ -36,7 +36,7 @@ def check_run_id(run_id: str) -> str:
 
 
 def max_conf_bytes() -> int:
-    return conf.getint("core", "max_conf_bytes")
+    return conf.core.max_conf_bytes
 
 
 def check_conf(dag: SerializedDAG, run_conf: Any) -> dict[str, Any]:

@@ -121,7 +121,7 @@ def _serialize_sample_dag() -> None:
     from flowsched.operators.python import PythonOperator
     from flowsched.parsing.serialize import serialize_dag
 
-    start = pendulum.datetime(2024, 1, 1, tz=conf.get("core", "default_timezone"))
+    start = pendulum.datetime(2024, 1, 1, tz=conf.core.default_timezone)
     with DAG("warm_up", schedule="@daily", start_date=start, default_args={"retries": 1}) as dag:
         EmptyOperator(task_id="start") >> BashOperator(task_id="bash", bash_command="true")
         PythonOperator(task_id="python", python_callable=print)

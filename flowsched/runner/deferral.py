@@ -87,4 +87,4 @@ def _as_timedelta(value: timedelta | float) -> timedelta:
 
 def _timeout_at(record: dict[str, Any]) -> datetime | None:
     value = record.get("timeout_at")
-    return pendulum.parse(value) if value else None
+    return pendulum.instance(datetime.fromisoformat(value)) if value else None

@@ -93,7 +93,13 @@ def clear(dag_id: str, run_id: str) -> Any:
     task_id = request.form.get("task_id") or None
     flags = {name: request.form.get(name) == "on" for name in ("downstream", "upstream")}
     only_failed = request.form.get("only_failed") == "on"
-    selection = TaskSelection(dag_id, [run_id], [task_id] if task_id else None, **flags)
+    selection = TaskSelection(
+        dag_id,
+        [run_id],
+        [task_id] if task_id else None,
+        downstream=flags["downstream"],
+        upstream=flags["upstream"],
+    )
     confirmed = request.form.get("confirmed") == "yes"
     with session_scope() as session:
         result = task_instances.clear_task_instances(
