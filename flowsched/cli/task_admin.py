@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from flowsched.cli.dag_runs import find_run, parse_date
 from flowsched.cli.dags import tree_lines
 from flowsched.cli.errors import fail
-from flowsched.cli.lookups import cli_user, get_serialized_dag, scan
+from flowsched.cli.lookups import MAP_INDEX, cli_user, get_serialized_dag, scan
 from flowsched.cli.output import render
 from flowsched.db import session_scope
 from flowsched.db.tables import DagRun, TaskInstance
@@ -43,7 +43,7 @@ def list_tasks(dag_id: str, tree: bool) -> None:
 @click.argument("dag_id")
 @click.argument("task_id")
 @click.argument("run_id")
-@click.option("--map-index", type=int, help="One instance of a mapped task.")
+@click.option("--map-index", type=MAP_INDEX, help="One instance of a mapped task.")
 def task_state(dag_id: str, task_id: str, run_id: str, map_index: int | None) -> None:
     """Print the state of a task instance (RUN_ID, or the run's logical date).
 

@@ -125,6 +125,14 @@ def test_tasks_logs_says_when_there_is_no_such_try(report):
     assert "no task instance report.count in run 'no_such_run'" in missing.output
 
 
+@pytest.mark.parametrize("command", [["run"], ["test"], ["state"]])
+def test_a_map_index_below_minus_1_or_past_32_bits_is_one_clear_line(report, command):
+    for wrong in ("-5", str(2**63)):
+        result = flowsched("tasks", *command, "report", "count", "2024-05-06", "--map-index", wrong)
+        assert result.exit_code == 2
+        assert f"Invalid value for '--map-index': {wrong} is not in the range" in result.output
+
+
 DEFERRING_DAG = """
     from datetime import timedelta
     import pendulum

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from flowsched import json_text
 from flowsched.db import session_scope
 from flowsched.operations import runs, task_instances
 from flowsched.operations.errors import Invalid, NotFound, OperationError
@@ -73,7 +74,7 @@ def trigger(dag_id: str) -> Any:
 
 def _parse_conf(text: str) -> Any:
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except json.JSONDecodeError as exc:
         raise Invalid(f"conf is not valid JSON: {exc}") from None
 
