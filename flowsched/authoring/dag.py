@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -176,7 +176,7 @@ class DAG:
         if value == 0:
             from flowsched.config import conf
 
-            return conf.getint("core", "max_consecutive_failed_dag_runs_per_dag")
+            return conf.core.max_consecutive_failed_dag_runs_per_dag
         return value
 
     def _owner_links(self, links: dict[str, str] | None) -> dict[str, str]:
@@ -210,7 +210,7 @@ class DAG:
         """Checks that need the whole DAG, run by ``collect_dags`` once the file is imported."""
         scheduled = self.schedule_dict["kind"] != "none"
         if scheduled and self.start_date is None:
-            starts = [t.start_date for t in self.tasks if getattr(t, "start_date", None)]
+            starts = [start for t in self.tasks if (start := getattr(t, "start_date", None))]
             if not starts:
                 raise DagDefinitionError(
                     f"DAG {self.dag_id!r} has schedule {self.schedule!r} but no start_date"
@@ -402,7 +402,7 @@ def _str_list(value: str | Iterable[str] | None) -> list[str]:
 
 def _caller_file() -> str:
     """The first file on the stack outside flowsched: the DAG file that built this DAG."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
         if not filename.startswith(_PACKAGE_DIR + os.sep):

@@ -58,7 +58,7 @@ def list_pools(output: str) -> None:
     render(rows, ["pool", "slots", "running", "queued", "open", "description"], output)
 
 
-def _slots_in_use(session: Session) -> dict[tuple[str, str], int]:
+def _slots_in_use(session: Session) -> dict[tuple[str, str | None], int]:
     """(pool, state) -> slots taken by running and queued task instances."""
     statement = (
         select(TaskInstance.pool, TaskInstance.state, func.sum(TaskInstance.pool_slots))

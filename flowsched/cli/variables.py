@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 from sqlalchemy import select
 
+from flowsched import json_text
 from flowsched.cli.errors import fail
 from flowsched.cli.lookups import operate
 from flowsched.cli.output import output_option, render
@@ -93,7 +94,7 @@ def delete_variable(key: str) -> None:
     show_default=True,
     help="What to do with a key that already exists.",
 )
-def import_variables(file: str, if_exists: str) -> None:
+def import_variables(file: str, if_exists: Literal["overwrite", "skip", "fail"]) -> None:
     """Load variables from a JSON object {"key": value, ...} (FILE "-" reads stdin).
 
     String values are stored as they are; other values (numbers, lists, objects) as JSON,
@@ -134,7 +135,7 @@ def export_variables(file: str) -> None:
 
 def _exported(text: str) -> Any:
     try:
-        value = json.loads(text)
+        value = json_text.loads(text)
     except ValueError:
         return text
     return value if isinstance(value, dict | list) else text
@@ -155,6 +156,6 @@ def _read_text(file: str) -> str:
 
 def _parse_json(text: str, source: str) -> Any:
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except json.JSONDecodeError as exc:
         fail(f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")

@@ -25,9 +25,9 @@ def webserver(host: str | None, port: int | None, workers: int | None) -> None:
 
     require_current_schema()
     serve(
-        host or conf.get("webserver", "host"),
-        port or conf.getint("webserver", "port"),
-        workers or conf.getint("webserver", "workers"),
+        host or conf.webserver.host,
+        port or conf.webserver.port,
+        workers or conf.webserver.workers,
     )
 
 
@@ -38,7 +38,7 @@ def serve(host: str, port: int, workers: int) -> None:
     server.run()
 
 
-def make_server(host: str, port: int, workers: int):  # type: ignore[no-untyped-def]
+def make_server(host: str, port: int, workers: int):
     """A waitress server bound and ready; ``.run()`` serves, ``.close()`` stops it."""
     from waitress.server import create_server
 

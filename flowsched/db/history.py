@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from flowsched.db import rows_changed
 from flowsched.db.tables import TaskInstanceHistory
 from flowsched.tries import TaskKey
 
@@ -39,6 +40,6 @@ def record_try(
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if session.execute(statement).rowcount == 1:
+        if rows_changed(session, statement) == 1:
             return
     session.add(TaskInstanceHistory(**key._asdict(), **values))

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
+from flowsched.db import rows_changed
 from flowsched.db.dagrun import DagRun
 from flowsched.db.taskinstance import TaskInstance
 
@@ -88,7 +89,7 @@ def transition_ti(
     )
     if try_number is not None:
         statement = statement.where(TaskInstance.try_number == try_number)
-    return session.execute(statement).rowcount == 1
+    return rows_changed(session, statement) == 1
 
 
 def transition_run(
@@ -107,4 +108,4 @@ def transition_run(
         .values(state=new, **values)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(statement).rowcount == 1
+    return rows_changed(session, statement) == 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -244,7 +245,7 @@ def mark_task_instances(
     return len(changed)
 
 
-def move_task_instance(session: Session, ti: TaskInstance, new: str, **values: object) -> bool:
+def move_task_instance(session: Session, ti: TaskInstance, new: str, **values: Any) -> bool:
     """From the state it was read in to ``new``: if a worker moved it meanwhile, the
     worker wins and this returns False."""
     key = (ti.task_id, ti.map_index)

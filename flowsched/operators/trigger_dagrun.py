@@ -84,7 +84,7 @@ class TriggerDagRunOperator(BaseOperator):
         self.logical_date = logical_date
 
     def execute(self, context: dict[str, Any]) -> None:
-        logical_date = self._parsed_logical_date()
+        logical_date: datetime.datetime = self._parsed_logical_date()
         try:
             json.dumps(self.conf)
         except TypeError:
@@ -180,7 +180,7 @@ class TriggerDagRunOperator(BaseOperator):
             )
 
     def _actor(self) -> str:
-        return f"{type(self).__name__} {self.dag.dag_id}.{self.task_id}"
+        return f"{type(self).__name__} {self.require_dag().dag_id}.{self.task_id}"
 
     def execute_complete(self, context: dict[str, Any], event: Any = None) -> None:
         """The run reached one of the awaited states: succeed or fail by which one."""

@@ -46,7 +46,7 @@ KILL_GRACE = 1.0
 # Imported once in the parent so that every child inherits them instead of importing them.
 WARM_MODULES = (
     "flowsched.authoring.dag",
-    "flowsched.authoring.decorators",
+    "flowsched.taskflow",
     "flowsched.authoring.taskgroup",
     "flowsched.authoring.params",
     "flowsched.authoring.chain",
@@ -121,7 +121,7 @@ def _serialize_sample_dag() -> None:
     from flowsched.operators.python import PythonOperator
     from flowsched.parsing.serialize import serialize_dag
 
-    start = pendulum.datetime(2024, 1, 1, tz=conf.get("core", "default_timezone"))
+    start = pendulum.datetime(2024, 1, 1, tz=conf.core.default_timezone)
     with DAG("warm_up", schedule="@daily", start_date=start, default_args={"retries": 1}) as dag:
         EmptyOperator(task_id="start") >> BashOperator(task_id="bash", bash_command="true")
         PythonOperator(task_id="python", python_callable=print)

@@ -35,7 +35,7 @@ def run(dag_id: str, run_id: str, state: str, reason: str) -> None:
             select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
         ).one()
         session.expunge(dag_run)  # a plain object for the callbacks, after the session ends
-        fileloc = session.scalar(select(DagModel.fileloc).where(DagModel.dag_id == dag_id))
+        fileloc = session.scalars(select(DagModel.fileloc).where(DagModel.dag_id == dag_id)).one()
     dag = load_dag(fileloc, dag_id)
     context = make_context(
         dag=dag,

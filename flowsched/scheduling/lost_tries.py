@@ -117,7 +117,7 @@ def rerun_lost_try(session: Session, store: DagStore, ti: TaskInstance, reason: 
     dag = store.get(session, ti.dag_id)
     policy = policy_of(dag.task_dict.get(ti.task_id) if dag else None)
     key = TaskKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
-    limit = conf.getint("core", "max_platform_retries")
+    limit = conf.core.max_platform_retries
     if ti.platform_retries >= limit:
         message = (
             f"{reason}; the platform lost this task {ti.platform_retries + 1} times "

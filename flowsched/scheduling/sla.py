@@ -60,7 +60,9 @@ def record_sla_misses(
     callbacks: set[str] = set()
     for dag_id, run_id, logical_date, interval_end in runs:
         dag = store.get(session, dag_id)
-        if dag is not None and any(task.sla is not None for task in dag.tasks):
+        if dag is None or interval_end is None:
+            continue
+        if any(task.sla is not None for task in dag.tasks):
             misses += _run_misses(session, dag, run_id, logical_date, interval_end, now)
             if dag.has_sla_miss_callback:
                 callbacks.add(dag_id)

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from flowsched import json_text
 from flowsched.db import session_scope
 from flowsched.operations import dags, runs, task_instances
 from flowsched.operations.errors import Invalid, NotFound, OperationError
@@ -73,7 +74,7 @@ def trigger(dag_id: str) -> Any:
 
 def _parse_conf(text: str) -> Any:
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except json.JSONDecodeError as exc:
         raise Invalid(f"conf is not valid JSON: {exc}") from None
 
@@ -93,7 +94,13 @@ def clear(dag_id: str, run_id: str) -> Any:
     task_id = request.form.get("task_id") or None
     flags = {name: request.form.get(name) == "on" for name in ("downstream", "upstream")}
     only_failed = request.form.get("only_failed") == "on"
-    selection = TaskSelection(dag_id, [run_id], [task_id] if task_id else None, **flags)
+    selection = TaskSelection(
+        dag_id,
+        [run_id],
+        [task_id] if task_id else None,
+        downstream=flags["downstream"],
+        upstream=flags["upstream"],
+    )
     confirmed = request.form.get("confirmed") == "yes"
     with session_scope() as session:
         result = task_instances.clear_task_instances(
