@@ -6,6 +6,7 @@ from __future__ import annotations
 import getpass
 import os
 
+import click
 from sqlalchemy.orm import Session
 
 from flowsched.cli.errors import fail
@@ -50,3 +51,8 @@ def get_serialized_dag(session: Session, dag_id: str) -> SerializedDAG:
     if row is None:
         fail(f"DAG {dag_id!r} has no stored structure; check `flowsched dags list-import-errors`")
     return SerializedDAG.from_dict(row.data)
+
+
+# A map index: -1 for a task that is not mapped, else the instance's position (the
+# databases store it as a 32-bit integer). Out of range is one clear line from click.
+MAP_INDEX = click.IntRange(-1, 2**31 - 1)

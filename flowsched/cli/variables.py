@@ -10,6 +10,7 @@ from typing import Any, Literal
 import click
 from sqlalchemy import select
 
+from flowsched import json_text
 from flowsched.cli.dags import cli_user
 from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
@@ -143,7 +144,7 @@ def export_variables(file: str) -> None:
 
 def _exported(text: str) -> Any:
     try:
-        value = json.loads(text)
+        value = json_text.loads(text)
     except ValueError:
         return text
     return value if isinstance(value, dict | list) else text
@@ -164,6 +165,6 @@ def _read_text(file: str) -> str:
 
 def _parse_json(text: str, source: str) -> Any:
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except json.JSONDecodeError as exc:
         fail(f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")

@@ -43,9 +43,15 @@ from flowsched.runner import outcome_file, try_process
 from flowsched.runner.execution import TryResult
 from flowsched.runner.heartbeat import beat
 from flowsched.runner.interrupts import timeout_message
-from flowsched.runner.log_capture import supervisor_log
+from flowsched.runner.log_capture import report_log_problem, supervisor_log
 from flowsched.runner.lost_tries import fail_try
-from flowsched.runner.task_runner import StartedTry, claim_try, record_result, store_rendered
+from flowsched.runner.task_runner import (
+    StartedTry,
+    claim_try,
+    record_result,
+    store_log_error,
+    store_rendered,
+)
 from flowsched.runner.try_process import TryProcess
 from flowsched.task_logs import log_path
 from flowsched.tries import ExecutorEvent, TaskKey
@@ -205,6 +211,9 @@ class _PipeLine:
         self.conn.send(("verdict", result))
         return self.conn.recv()
 
+    def log_problem(self, problem: str) -> None:
+        self.conn.send(("log_error", problem))
+
 
 class _Watch:
     """The supervisor's side: serve the child, beat, enforce the deadline, record."""
@@ -286,6 +295,12 @@ class _Watch:
                     logger.warning("%s: rendered fields not stored: %s", self.key, exc)
         elif kind == "result":
             self.result = payload
+        elif kind == "log_error":
+            report_log_problem(payload)
+            try:
+                store_log_error(self.key, payload)
+            except Exception as exc:  # only for show, like the rendered fields
+                logger.warning("%s: log problem not stored: %s", self.key, first_line(exc))
         else:
             state = self._record(payload)
             with suppress(OSError):

@@ -257,3 +257,9 @@ def store_rendered(key: TaskKey, fields: dict[str, Any]) -> None:
             .values(rendered_fields=fields)
             .execution_options(synchronize_session=False)
         )
+
+
+def store_log_error(key: TaskKey, problem: str) -> None:
+    """Say on the try's history row (shown on the task page) why its log is missing."""
+    with session_scope() as session:
+        session.execute(_UPDATE_HISTORY, {**_key_params(key), "log_error": problem})

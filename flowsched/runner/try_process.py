@@ -63,6 +63,9 @@ class Supervisor(Protocol):
     def decide(self, result: TryResult) -> str | None:
         """Record ``result`` now; the try's state (None: taken away from outside)."""
 
+    def log_problem(self, problem: str) -> None:
+        """The try's log file could not be written (where and why)."""
+
 
 class TryProcess:
     def __init__(self, key: TaskKey, dag: DAG, started: StartedTry, supervisor: Supervisor) -> None:
@@ -82,6 +85,8 @@ class TryProcess:
             _code_ended.set()
             result = TryResult.of(outcome, self.task, utcnow())
             outcome_file.save(self.key, result)  # lost with the supervisor? not with this
+            if sink.problem is not None:
+                self.supervisor.log_problem(sink.problem)
             callbacks = self._callbacks(outcome)
             if not callbacks:
                 self.supervisor.hand_over(result)

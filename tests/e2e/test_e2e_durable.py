@@ -14,9 +14,11 @@ import collections
 import os
 import random
 import signal
+import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
@@ -192,3 +194,64 @@ def test_a_20_s_database_outage_fails_nothing_and_loses_no_result(
     finally:
         if scheduler.process is not None and scheduler.process.poll() is None:
             scheduler.process.kill()
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mount a small tmpfs with the given options (``ro``, or a size to fill up)."""
+    mounted: list[Path] = []
+
+    def mount(options: str) -> Path:
+        folder = tmp_path / f"mount{len(mounted)}"
+        folder.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True
+        )
+        if done.returncode != 0:
+            service_missing(f"cannot mount a tmpfs here (root needed): {done.stderr!r}")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill_up(folder: Path) -> None:
+    with suppress(OSError), (folder / "filler").open("wb") as filler:
+        while True:
+            filler.write(b"\0" * 65536)
+            filler.flush()
+
+
+@pytest.mark.parametrize("fault", ["read-only", "full"])
+def test_a_log_folder_that_cannot_be_written_fails_nothing_and_says_why_once(
+    fault: str,
+    scheduler: Scheduler,
+    dags_folder: Path,
+    out_dir: Path,
+    small_tmpfs: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+) -> None:
+    logs = small_tmpfs("ro,size=1m" if fault == "read-only" else "size=256k")
+    if fault == "full":
+        fill_up(logs)
+    monkeypatch.setenv("FLOWSCHED__LOGGING__BASE_LOG_FOLDER", str(logs))
+    evidence, tasks = out_dir / "ran.txt", 12
+    write_fanout(dags_folder, evidence, tasks, pause=0)
+    scheduler.start()
+    flowsched("dags", "trigger", "fanout")
+    assert_every_task_ran_once(evidence, tasks)
+    assert scheduler.stop() == 0
+    said = scheduler.output()
+    why = "Read-only file system" if fault == "read-only" else "No space left on device"
+    complaints = [line for line in said.splitlines() if "cannot write the task log" in line]
+    assert 1 <= len(complaints) <= 4 + 1, said  # once per worker (4), and the scheduler's
+    assert all(why in line and str(logs) in line for line in complaints)
+    assert "LocalExecutor worker" not in said  # no worker died
+    with session_scope(readonly=True) as session:
+        problems = session.scalars(
+            select(TaskInstanceHistory.log_error).where(TaskInstanceHistory.dag_id == "fanout")
+        ).all()
+    assert all(problem and why in problem for problem in problems)  # shown on the task page

@@ -14,6 +14,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+from flowsched import json_text
 from flowsched.db import session_scope
 from flowsched.operations import runs, task_instances
 from flowsched.operations.errors import Invalid, NotFound, OperationError
@@ -74,7 +75,7 @@ def trigger(dag_id: str) -> ResponseReturnValue:
 
 def _parse_conf(text: str) -> Any:
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except json.JSONDecodeError as exc:
         raise Invalid(f"conf is not valid JSON: {exc}") from None
 
