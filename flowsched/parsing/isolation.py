@@ -46,7 +46,7 @@ KILL_GRACE = 1.0
 # Imported once in the parent so that every child inherits them instead of importing them.
 WARM_MODULES = (
     "flowsched.authoring.dag",
-    "flowsched.authoring.decorators",
+    "flowsched.taskflow",
     "flowsched.authoring.taskgroup",
     "flowsched.authoring.params",
     "flowsched.authoring.chain",
