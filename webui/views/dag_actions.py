@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from flowsched import json_text
@@ -33,7 +34,7 @@ def default_conf(structure: dict[str, Any]) -> str:
     return json.dumps({name: p.get("default") for name, p in params.items()}, indent=2)
 
 
-def _trigger_page(dag_id: str, conf_text: str, error: OperationError | None) -> Any:
+def _trigger_page(dag_id: str, conf_text: str, error: OperationError | None) -> ResponseReturnValue:
     with session_scope(readonly=True) as session:
         page = render_template(
             "dag/trigger.html",
@@ -48,7 +49,7 @@ def _trigger_page(dag_id: str, conf_text: str, error: OperationError | None) -> 
 
 
 @bp.route("/trigger", methods=["GET", "POST"])
-def trigger(dag_id: str) -> Any:
+def trigger(dag_id: str) -> ResponseReturnValue:
     if request.method == "GET":
         with session_scope(readonly=True) as session:
             conf_text = default_conf(get_structure_or_404(session, dag_id))
@@ -89,7 +90,7 @@ def _parse_date(text: str) -> datetime | None:
 
 
 @bp.route("/runs/<run_id>/clear", methods=["POST"])
-def clear(dag_id: str, run_id: str) -> Any:
+def clear(dag_id: str, run_id: str) -> ResponseReturnValue:
     """First POST shows what would be cleared; the confirmed POST clears it."""
     task_id = request.form.get("task_id") or None
     flags = {name: request.form.get(name) == "on" for name in ("downstream", "upstream")}
