@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from flowsched import json_text
 from flowsched.cli.errors import fail
 
 
@@ -28,7 +29,7 @@ def read_text(file: str) -> str:
 
 def parse_json(text: str, source: str) -> Any:
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except json.JSONDecodeError as exc:
         fail(f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
 

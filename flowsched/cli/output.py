@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 import click
 
@@ -19,7 +18,7 @@ output_option = click.option(
 )
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -29,11 +28,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: object) -> object:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def _serialized(data: Any, output: str) -> str:
+def _serialized(data: object, output: str) -> str:
     if output == "yaml":
         import yaml
 
@@ -41,7 +40,7 @@ def _serialized(data: Any, output: str) -> str:
     return json.dumps(data, indent=2, default=str)
 
 
-def render_record(record: dict[str, Any], output: str) -> None:
+def render_record(record: Mapping[str, object], output: str) -> None:
     """One object (a DAG's details, the installation's info): a field/value table for
     people, the object itself in json or yaml."""
     if output in ("json", "yaml"):
@@ -50,7 +49,7 @@ def render_record(record: dict[str, Any], output: str) -> None:
     render([{"field": k, "value": v} for k, v in record.items()], ["field", "value"], output)
 
 
-def render(rows: Iterable[dict[str, Any]], columns: Sequence[str], output: str) -> None:
+def render(rows: Iterable[Mapping[str, object]], columns: Sequence[str], output: str) -> None:
     rows = list(rows)
     if output in ("json", "yaml"):
         data = [{c: _jsonable(row.get(c)) for c in columns} for row in rows]

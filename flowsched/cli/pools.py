@@ -12,9 +12,9 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flowsched.cli.dags import cli_user
 from flowsched.cli.errors import fail
 from flowsched.cli.files import parse_json, read_text, write_text
+from flowsched.cli.lookups import cli_user, operate
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.tables import Pool, TaskInstance, TaskInstanceState
@@ -45,9 +45,7 @@ def set_pool(
     if description_argument is not None and description is not None:
         fail("give the description once: as DESCRIPTION or as --description")
     description = description if description is not None else description_argument
-    require_current_schema()
-    with session_scope() as session:
-        pool_ops.set_pool(session, name, slots, actor=cli_user(), description=description)
+    operate(pool_ops.set_pool, name, slots, description=description)
     click.echo(f"Pool {name!r} set to {slots} slot{'' if slots == 1 else 's'}.")
 
 
@@ -139,7 +137,5 @@ def _slots_in_use(session: Session) -> dict[tuple[str, str | None], int]:
 @click.argument("name")
 def delete_pool(name: str) -> None:
     """Delete a pool (not default_pool: tasks without a pool need it)."""
-    require_current_schema()
-    with session_scope() as session:
-        pool_ops.delete_pool(session, name, actor=cli_user())
+    operate(pool_ops.delete_pool, name)
     click.echo(f"Pool {name!r} deleted.")

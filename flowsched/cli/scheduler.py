@@ -87,9 +87,10 @@ def _lock_database(report: int | None) -> SchedulerLock | None:
 
 
 def _run(num_runs: int) -> None:
+    from flowsched.parsing.scan import parse_dags_folder
     from flowsched.scheduling.loop import SchedulerLoop
 
-    loop = SchedulerLoop(_executor(), num_runs=num_runs)
+    loop = SchedulerLoop(_executor(), scan_dags_folder=parse_dags_folder, num_runs=num_runs)
 
     def stop(signum: int, _frame: object) -> None:
         logging.getLogger(__name__).info("%s received: stopping", signal.Signals(signum).name)

@@ -11,8 +11,8 @@ import json
 import click
 
 from flowsched.cli.airflow_names import add_unsupported
-from flowsched.cli.dags import cli_user
 from flowsched.cli.files import parse_json, read_text, write_text
+from flowsched.cli.lookups import operate
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.user import ROLES
@@ -44,16 +44,13 @@ def create(
     lastname: str | None,
 ) -> None:
     """Add a user, e.g. `flowsched users create -u ana -r admin` (Airflow's flags work)."""
-    require_current_schema()
     if use_random_password:
         import secrets
 
         password = secrets.token_urlsafe(24)
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with session_scope() as session:
-        user = user_ops.create_user(session, username, password, role, email, actor=cli_user())
-        role = user.role
+    role = operate(user_ops.create_user, username, password, role, email).role
     click.echo(f"User {username} created with role {role}.")
 
 
@@ -80,9 +77,7 @@ def list_users(output: str) -> None:
 @click.option("--username", "-u", required=True, help="The user to delete.")
 def delete(username: str) -> None:
     """Remove a user; their open sessions end at their next request."""
-    require_current_schema()
-    with session_scope() as session:
-        user_ops.delete_user(session, username, actor=cli_user())
+    operate(user_ops.delete_user, username)
     click.echo(f"User {username} deleted.")
 
 
@@ -91,9 +86,7 @@ def delete(username: str) -> None:
 @click.option("--role", "-r", required=True, help=ROLE_HELP)
 def add_role(username: str, role: str) -> None:
     """Give a user a role; a flowsched user has one, so it replaces the one they had."""
-    require_current_schema()
-    with session_scope() as session:
-        role = user_ops.set_role(session, username, role, actor=cli_user()).role
+    role = operate(user_ops.set_role, username, role).role
     click.echo(f"User {username} now has role {role}.")
 
 
@@ -102,9 +95,7 @@ def add_role(username: str, role: str) -> None:
 @click.option("--role", "-r", required=True, help=ROLE_HELP)
 def remove_role(username: str, role: str) -> None:
     """Take a role away: an admin becomes a viewer (a viewer cannot lose theirs)."""
-    require_current_schema()
-    with session_scope() as session:
-        role = user_ops.remove_role(session, username, role, actor=cli_user()).role
+    role = operate(user_ops.remove_role, username, role).role
     click.echo(f"User {username} now has role {role}.")
 
 
@@ -113,11 +104,9 @@ def remove_role(username: str, role: str) -> None:
 @click.option("--password", "-p", help="The new password; asked for when not given.")
 def reset_password(username: str, password: str | None) -> None:
     """Set a user's password."""
-    require_current_schema()
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with session_scope() as session:
-        user_ops.set_password(session, username, password, actor=cli_user())
+    operate(user_ops.set_password, username, password)
     click.echo(f"Password of {username} changed.")
 
 
@@ -140,12 +129,10 @@ def export_users(file: str) -> None:
 @click.argument("file")
 def import_users(file: str) -> None:
     """Create or update users from FILE in Airflow's `users export` format."""
-    require_current_schema()
     records = parse_json(read_text(file), file)
     if not isinstance(records, list):
         records = [records]
-    with session_scope() as session:
-        created, updated = user_ops.import_users(session, records, actor=cli_user())
+    created, updated = operate(user_ops.import_users, records)
     click.echo(f"Created {created} user(s), updated {updated}.")
     if created:
         click.echo("Users imported without a password got a random one: "

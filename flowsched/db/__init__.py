@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, cast
 
@@ -56,15 +56,23 @@ def _ensure_sqlite_folder(url: str) -> None:
     from sqlalchemy.engine import make_url
 
     database = make_url(url).database
-    if database and database != ":memory:":
+    if database and database != ":memory:" and not database.startswith("file:"):
         folder = Path(database).parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(database))
         except OSError as exc:
             raise DatabaseFolderUnusable(
                 f"cannot create the database folder {folder}: {exc.strerror} "
                 "(check FLOWSCHED_HOME or [database] sql_alchemy_conn)"
             ) from None
+
+
+def _create_private(path: Path) -> None:
+    """A new SQLite file is readable by its owner only (it holds connections' passwords
+    and users' password hashes); SQLite gives its -wal and -shm files the same mode."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from flowsched import json_text
 from flowsched.config import conf
 from flowsched.db.tables import DagModel, DagRun, SerializedDagModel
 from flowsched.exceptions import ParamValidationError
@@ -99,7 +100,7 @@ def get_run(session: Session, dag_id: str, run_id: str) -> DagRun:
 def json_object(text: str, what: str) -> Mapping[str, Any]:
     """``text`` parsed as a JSON object (form fields and CLI options hold JSON as text)."""
     try:
-        value = json.loads(text)
+        value = json_text.loads(text)
     except json.JSONDecodeError as exc:
         raise Invalid(f"{what} is not valid JSON: {exc}") from None
     if not isinstance(value, dict):

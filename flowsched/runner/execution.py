@@ -21,7 +21,7 @@ from flowsched.db.xcom import RETURN_VALUE_KEY
 from flowsched.exceptions import RescheduleTask, TaskDeferred, TaskSkipped
 from flowsched.masking import mask_secrets
 from flowsched.runner.callbacks import run_callbacks
-from flowsched.runner.deferral import resume, waiting
+from flowsched.runner.deferral import poll, waiting
 from flowsched.runner.interrupts import TaskInterrupted, execution_timeout
 from flowsched.runner.log_capture import TASK_LOGGER
 
@@ -105,13 +105,17 @@ def run_task(
     (whose failure is only logged), and ``post_execute`` with the result; an exception
     from ``pre_execute`` or ``post_execute`` fails the try."""
     try:
+        resumption = poll(deferral) if deferral else None
         task.render_template_fields(context, jinja_env_for(task.dag))
         on_rendered(rendered_fields(task))
         task.pre_execute(context)
         run_callbacks(task.on_execute_callback, context, "on_execute")
         timeout = task.execution_timeout
         with execution_timeout(timeout.total_seconds() if timeout else None):
-            result = resume(task, context, deferral) if deferral else task.execute(context)
+            if resumption is None:
+                result = task.execute(context)
+            else:
+                result = task.resume_execution(resumption.method, resumption.kwargs, context)
         task.post_execute(context, result)
         return Outcome(State.SUCCESS, _checked_result(task, result), skip=_to_skip(task, result))
     except TaskDeferred as deferred:

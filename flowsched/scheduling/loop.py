@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -46,8 +46,18 @@ class StopNow(BaseException):
 
 
 class SchedulerLoop:
-    def __init__(self, executor: BaseExecutor, *, num_runs: int = -1) -> None:
+    def __init__(
+        self,
+        executor: BaseExecutor,
+        *,
+        scan_dags_folder: Callable[[], object],
+        num_runs: int = -1,
+    ) -> None:
+        """``scan_dags_folder`` re-parses the dags folder into the database
+        (``parsing.scan.parse_dags_folder``, given by the CLI): the scheduler package never
+        imports the parser, which imports user code."""
         self.executor = executor
+        self.scan_dags_folder = scan_dags_folder
         self.num_runs = num_runs
         self.settings = SchedulerSettings.from_conf()
         self.store = DagStore()
@@ -283,10 +293,8 @@ class SchedulerLoop:
         if time.monotonic() - self._last_parse < self.settings.dag_dir_list_interval:
             return
         self._last_parse = time.monotonic()
-        from flowsched.parsing.scan import parse_dags_folder
-
         try:
-            parse_dags_folder()
+            self.scan_dags_folder()
         except Exception as exc:
             if is_outage(exc):
                 raise  # the pass's guard says it once and tries again
