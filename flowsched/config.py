@@ -22,6 +22,7 @@ from flowsched.config_options import (
     Core,
     Database,
     Logging,
+    Operators,
     Option,
     Scheduler,
     Smtp,
@@ -57,6 +58,7 @@ class Config:
         self.smtp = Smtp(self)
         self.alerts = Alerts(self)
         self.celery = Celery(self)
+        self.operators = Operators(self)
 
     @property
     def config_file(self) -> Path:

@@ -245,6 +245,12 @@ class Celery(Section, name="celery"):
     default_queue = Text("default", "Queue of tasks that name none.")
 
 
+class Operators(Section, name="operators"):
+    default_deferrable = Flag(
+        False, "Operators that can defer (deferrable=...) do so unless told deferrable=False."
+    )
+
+
 SECTIONS: tuple[type[Section], ...] = (
     Core,
     Database,
@@ -254,6 +260,7 @@ SECTIONS: tuple[type[Section], ...] = (
     Smtp,
     Alerts,
     Celery,
+    Operators,
 )
 
 OptionTable = dict[str, dict[str, Option[Any]]]

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from flowsched import json_text
 from flowsched.db import session_scope
-from flowsched.operations import runs, task_instances
+from flowsched.operations import dags, runs, task_instances
 from flowsched.operations.errors import Invalid, NotFound, OperationError
 from flowsched.operations.markers import follow_external_task_markers
 from flowsched.operations.task_instances import TaskSelection
@@ -146,6 +146,14 @@ def mark(dag_id: str, run_id: str) -> Response:
             )  # fmt: skip
     flash(f"Marked {task_id or 'run ' + run_id} {state} ({changed} task instance(s)).", "success")
     return redirect(back_to(url_for("dag.grid", dag_id=dag_id)))
+
+
+@bp.route("/delete", methods=["POST"])
+def delete_dag(dag_id: str) -> Response:
+    with session_scope() as session:
+        count = dags.delete_dag(session, dag_id, actor=actor())
+    flash(f"Deleted DAG {dag_id} and {count} run(s).", "success")
+    return redirect(url_for("dags.index"))
 
 
 @bp.route("/runs/<run_id>/delete", methods=["POST"])
