@@ -22,6 +22,7 @@ from flowsched.config_options import (
     Core,
     Database,
     Logging,
+    Operators,
     Option,
     Scheduler,
     Smtp,
@@ -57,6 +58,7 @@ class Config:
         self.smtp = Smtp(self)
         self.alerts = Alerts(self)
         self.celery = Celery(self)
+        self.operators = Operators(self)
 
     @property
     def config_file(self) -> Path:
@@ -120,7 +122,7 @@ class Config:
             raise ConfigError(f"[{section}] {key} is declared {declared}, not {kind.__name__}")
         return value
 
-    def items(self) -> list[tuple[str, str, Any, str]]:
+    def items(self) -> list[tuple[str, str, object, str]]:
         """Every declared key as (section, key, value, source), then the file's unknown keys."""
         rows = [
             (section, key, self.get(section, key), self.source(section, key))
@@ -140,7 +142,7 @@ class Config:
         return any(word in key.lower() for word in ("password", "secret", "token"))
 
 
-def mask_value(value: Any) -> Any:
+def mask_value(value: object) -> object:
     """Hide a secret, keeping the URL shape of connection strings readable."""
     if value in ("", None):
         return value

@@ -168,8 +168,8 @@ class Core(Section, name="core"):
     dags_folder = Text(f"{HOME}/dags", "Folder scanned for DAG files (and put on sys.path).")
     executor = Text("local", "Where tasks run: local, sequential or celery.")
     parallelism = Integer(32, "Most task instances running at once, over all DAGs.")
-    max_active_tasks_per_dag = Integer(16, "Declared for Airflow parity; not read yet.")
-    max_active_runs_per_dag = Integer(16, "Declared for Airflow parity; not read yet.")
+    max_active_tasks_per_dag = Integer(16, "max_active_tasks of a DAG that sets none.")
+    max_active_runs_per_dag = Integer(16, "max_active_runs of a DAG that sets none.")
     default_pool_slots = Integer(128, "Slots of default_pool while it has no row of its own.")
     dagbag_import_timeout = Number(30.0, "Seconds a DAG file may take to import.")
     dags_are_paused_at_creation = Flag(True, "New DAGs start paused.")
@@ -251,6 +251,12 @@ class Celery(Section, name="celery"):
     default_queue = Text("default", "Queue of tasks that name none.")
 
 
+class Operators(Section, name="operators"):
+    default_deferrable = Flag(
+        False, "Operators that can defer (deferrable=...) do so unless told deferrable=False."
+    )
+
+
 SECTIONS: tuple[type[Section], ...] = (
     Core,
     Database,
@@ -260,6 +266,7 @@ SECTIONS: tuple[type[Section], ...] = (
     Smtp,
     Alerts,
     Celery,
+    Operators,
 )
 
 OptionTable = dict[str, dict[str, Option[Any]]]

@@ -28,7 +28,7 @@ class IsoJSONProvider(DefaultJSONProvider):
     """Datetimes as ISO-8601 (Flask's default is the HTTP date format, which drops the zone)."""
 
     @staticmethod
-    def default(o: Any) -> Any:
+    def default(o: object) -> object:
         if isinstance(o, datetime):
             return o.isoformat()
         return DefaultJSONProvider.default(o)

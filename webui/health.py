@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
 from flowsched.db.outage import first_line
@@ -66,7 +67,7 @@ class Health:
         }
 
 
-def latest_scheduler_heartbeat(session: Any) -> datetime | None:
+def latest_scheduler_heartbeat(session: Session) -> datetime | None:
     return session.scalar(
         select(Job.latest_heartbeat)
         .where(Job.job_type == "scheduler", Job.state == "running")

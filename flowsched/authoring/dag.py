@@ -27,6 +27,7 @@ from flowsched.authoring.ignored_args import IGNORED_DAG_ARGS, ignored_values, p
 from flowsched.authoring.params import NOTSET, DagParam, Param, to_params
 from flowsched.authoring.schedule import schedule_to_dict
 from flowsched.authoring.taskgroup import TaskGroup
+from flowsched.config import conf
 from flowsched.exceptions import (
     DagCycleError,
     DagDefinitionError,
@@ -58,8 +59,8 @@ class DAG:
         start_date: Any = None,
         end_date: Any = None,
         catchup: bool = False,
-        max_active_runs: int = 16,
-        max_active_tasks: int = 16,
+        max_active_runs: int | None = None,
+        max_active_tasks: int | None = None,
         default_args: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         tags: Iterable[str] | None = None,
@@ -100,6 +101,11 @@ class DAG:
             end_date or self.default_args.get("end_date"), f"DAG {dag_id!r}: end_date"
         )
         self.catchup = catchup
+        # Unset limits come from [core] *_per_dag, read when the DAG file is parsed (Airflow).
+        if max_active_runs is None:
+            max_active_runs = conf.core.max_active_runs_per_dag
+        if max_active_tasks is None:
+            max_active_tasks = conf.core.max_active_tasks_per_dag
         self.max_active_runs = self._positive(max_active_runs, "max_active_runs")
         self.max_active_tasks = self._positive(concurrency or max_active_tasks, "max_active_tasks")
         self.max_consecutive_failed_dag_runs = self._consecutive_failures(
@@ -174,8 +180,6 @@ class DAG:
                 f">= 0, got {value!r}"
             )
         if value == 0:
-            from flowsched.config import conf
-
             return conf.core.max_consecutive_failed_dag_runs_per_dag
         return value
 

@@ -175,6 +175,10 @@ class DAGNode(DependencyMixin):
     execution_timeout: timedelta | None
     priority_weight: int
     weight_rule: WeightRule
+    retries: int
+    pool: str
+    pool_slots: int
+    queue: str
 
     def _init_node(self, label: str, dag: DAG | None, task_group: TaskGroup | None) -> None:
         validate_id(label, "task_id")
@@ -204,6 +208,10 @@ class DAGNode(DependencyMixin):
                 f"Task {self.task_id!r} already belongs to DAG {self._dag.dag_id!r}"
             )
         dag.add_task(self)
+
+    @property
+    def operator_name(self) -> str:
+        raise NotImplementedError
 
     def require_dag(self) -> DAG:
         """The task's DAG, for code that runs only once the task is in one (execute, poke)."""

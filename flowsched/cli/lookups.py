@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 from sqlalchemy.orm import Session
 
 from flowsched.cli.errors import fail
-from flowsched.db import require_current_schema
+from flowsched.db import require_current_schema, session_scope
 from flowsched.db.tables import DagModel, SerializedDagModel
 from flowsched.parsing.scan import ScanResult, parse_dags_folder
 from flowsched.serialized import SerializedDAG
@@ -32,6 +34,17 @@ def cli_user() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # a container user with no name
         return f"cli:uid-{os.getuid()}"
+
+
+T = TypeVar("T")
+
+
+def operate(operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one of ``flowsched.operations`` in a transaction of its own, as the CLI user
+    (after the schema check: an old database gives the one-line upgrade message)."""
+    require_current_schema()
+    with session_scope() as session:
+        return operation(session, *args, actor=cli_user(), **kwargs)
 
 
 def no_such_dag(dag_id: str) -> str:

@@ -61,7 +61,7 @@ def ensure_admin(password_file: Path) -> str | None:
     None when an ``admin`` user exists that standalone did not create (its password is
     whatever its owner chose).
     """
-    from flowsched.cli.dags import cli_user
+    from flowsched.cli.lookups import cli_user
     from flowsched.db import session_scope
     from flowsched.operations.users import create_user, find_user
 

@@ -25,6 +25,8 @@ from flowsched.operations.task_instances import TaskSelection, clear_task_instan
 from flowsched.serialized import SerializedDAG
 
 SHOWN_BEFORE_CONFIRM = 40
+# dag_id too: an ExternalTaskMarker brings in other DAGs' task instances
+SHOWN_COLUMNS = ["dag_id", "run_id", "task_id", "map_index", "state", "try_number"]
 
 
 @click.command("list")
@@ -148,14 +150,7 @@ def _matching_tasks(dag: SerializedDAG, regex: str | None) -> set[str]:
 
 
 def _row(ti: TaskInstance) -> dict[str, Any]:
-    return {
-        "dag_id": ti.dag_id,  # an ExternalTaskMarker brings in other DAGs' task instances
-        "run_id": ti.run_id,
-        "task_id": ti.task_id,
-        "map_index": ti.map_index,
-        "state": ti.state,
-        "try_number": ti.try_number,
-    }
+    return {column: getattr(ti, column) for column in SHOWN_COLUMNS}
 
 
 def _selected_runs(
@@ -172,11 +167,7 @@ def _selected_runs(
 
 
 def _show(todo: list[dict[str, Any]]) -> None:
-    render(
-        todo[:SHOWN_BEFORE_CONFIRM],
-        ["dag_id", "run_id", "task_id", "map_index", "state", "try_number"],
-        "table",
-    )
+    render(todo[:SHOWN_BEFORE_CONFIRM], SHOWN_COLUMNS, "table")
     if len(todo) > SHOWN_BEFORE_CONFIRM:
         click.echo(f"... and {len(todo) - SHOWN_BEFORE_CONFIRM} more")
 

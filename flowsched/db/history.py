@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session
 
 from flowsched.db import rows_changed
@@ -16,7 +16,7 @@ from flowsched.db.tables import TaskInstanceHistory
 from flowsched.tries import TaskKey
 
 
-def _where(key: TaskKey) -> list[Any]:
+def _where(key: TaskKey) -> list[ColumnElement[bool]]:
     return [
         TaskInstanceHistory.dag_id == key.dag_id,
         TaskInstanceHistory.run_id == key.run_id,

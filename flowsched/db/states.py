@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from flowsched.db import rows_changed
 from flowsched.db.dagrun import DagRun
@@ -53,9 +53,11 @@ RUNNING_TI_STATES = frozenset({TI.QUEUED, TI.RUNNING})
 FINISHED_RUN_STATES = frozenset({DagRunState.SUCCESS, DagRunState.FAILED})
 
 
-def state_in(column: Any, expected: Iterable[str | None]) -> Any:
+def state_in(
+    column: InstrumentedAttribute[str | None], expected: Iterable[str | None]
+) -> ColumnElement[bool]:
     states = [s for s in expected if s is not None]
-    condition = column.in_(states)
+    condition: ColumnElement[bool] = column.in_(states)
     if None in expected:
         condition = or_(condition, column.is_(None))
     return condition

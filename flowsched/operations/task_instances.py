@@ -26,7 +26,6 @@ from flowsched.db.states import (
     DagRunState,
     TaskInstanceState,
     transition_run,
-    transition_ti,
 )
 from flowsched.db.tables import DagRun, TaskInstance, utcnow
 from flowsched.operations import audit
@@ -249,15 +248,11 @@ def mark_task_instances(
 def move_task_instance(session: Session, ti: TaskInstance, new: str, **values: Any) -> bool:
     """From the state it was read in to ``new``: if a worker moved it meanwhile, the
     worker wins and this returns False."""
-    won = transition_ti(
-        session,
-        dag_id=ti.dag_id,
-        run_id=ti.run_id,
-        task_id=ti.task_id,
-        map_index=ti.map_index,
-        expected=[ti.state],
-        new=new,
-        **values,
+    key = (ti.task_id, ti.map_index)
+    won = bool(
+        transition_many(
+            session, ti.dag_id, ti.run_id, [key], expected=[ti.state], new=new, **values
+        )
     )
     if won:
         reflect(ti, state=new, **values)

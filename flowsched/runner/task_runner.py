@@ -20,7 +20,7 @@ import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from flowsched.db import rows_changed, session_scope
@@ -168,7 +168,7 @@ _HISTORY = cast(Table, TaskInstanceHistory.__table__)
 _RUN = cast(Table, DagRun.__table__)
 
 
-def _key_of(table: Table) -> list[Any]:
+def _key_of(table: Table) -> list[ColumnElement[bool]]:
     return [
         table.c.dag_id == bindparam("k_dag_id"),
         table.c.run_id == bindparam("k_run_id"),
@@ -237,7 +237,7 @@ def _record_history(session: Session, key: TaskKey, *, exists: bool, **values: A
     session.execute(_INSERT_HISTORY, {**key._asdict(), **values})
 
 
-def _running(key: TaskKey) -> list[Any]:
+def _running(key: TaskKey) -> list[ColumnElement[bool]]:
     return [
         TaskInstance.dag_id == key.dag_id,
         TaskInstance.run_id == key.run_id,
