@@ -14,9 +14,9 @@ import click
 from sqlalchemy import select
 
 from flowsched.cli.errors import fail
-from flowsched.cli.lookups import operate
+from flowsched.cli.lookups import operate, reading
 from flowsched.cli.output import output_option, render
-from flowsched.db import require_current_schema, session_scope
+from flowsched.db import require_current_schema
 from flowsched.db.connection import ENV_PREFIX, ConnectionNotFound
 from flowsched.db.tables import Connection
 from flowsched.masking import MASK, is_sensitive
@@ -111,8 +111,7 @@ def get_connection(conn_id: str, show_password: bool, output: str) -> None:
 @output_option
 def list_connections(output: str) -> None:
     """Every connection in the database, passwords masked."""
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         rows = [
             _record(connection, show_password=False)
             for connection in session.scalars(select(Connection).order_by(Connection.conn_id))

@@ -7,13 +7,10 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from flowsched.cli.lookups import operate
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
-from flowsched.db.tables import Pool, TaskInstance, TaskInstanceState
 from flowsched.operations import pools as pool_ops
 from flowsched.operations.pools import ensure_default_pool
 
@@ -40,32 +37,12 @@ def list_pools(output: str) -> None:
     require_current_schema()
     with session_scope() as session:
         ensure_default_pool(session)
-        used = _slots_in_use(session)
-        rows = []
-        for pool in session.scalars(select(Pool).order_by(Pool.pool)):
-            running = used.get((pool.pool, TaskInstanceState.RUNNING), 0)
-            queued = used.get((pool.pool, TaskInstanceState.QUEUED), 0)
-            rows.append(
-                {
-                    "pool": pool.pool,
-                    "slots": pool.slots,
-                    "running": running,
-                    "queued": queued,
-                    "open": pool.slots - running - queued,
-                    "description": pool.description,
-                }
-            )
+        rows = [
+            {"pool": pool.pool, "slots": pool.slots, "running": pool.running,
+             "queued": pool.queued, "open": pool.open_slots, "description": pool.description}
+            for pool in pool_ops.pools_in_use(session)
+        ]  # fmt: skip
     render(rows, ["pool", "slots", "running", "queued", "open", "description"], output)
-
-
-def _slots_in_use(session: Session) -> dict[tuple[str, str | None], int]:
-    """(pool, state) -> slots taken by running and queued task instances."""
-    statement = (
-        select(TaskInstance.pool, TaskInstance.state, func.sum(TaskInstance.pool_slots))
-        .where(TaskInstance.state.in_([TaskInstanceState.RUNNING, TaskInstanceState.QUEUED]))
-        .group_by(TaskInstance.pool, TaskInstance.state)
-    )
-    return {(pool, state): int(total) for pool, state, total in session.execute(statement)}
 
 
 @pools.command("delete")

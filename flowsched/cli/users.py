@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 
-from flowsched.cli.lookups import operate
+from flowsched.cli.lookups import operate, reading
 from flowsched.cli.output import output_option, render
-from flowsched.db import require_current_schema, session_scope
 from flowsched.db.user import ROLES
 from flowsched.operations import users as user_ops
 
@@ -37,8 +36,7 @@ def create(username: str, password: str | None, role: str, email: str | None) ->
 @output_option
 def list_users(output: str) -> None:
     """Every user with role, e-mail and last login."""
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         rows = [
             {
                 "username": user.username,
