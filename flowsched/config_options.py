@@ -214,6 +214,12 @@ class Webserver(Section, name="webserver"):
     workers = Integer(4, "Request concurrency: each worker is 4 waitress threads.")
     secret_key = Text("", "Signs sessions; empty: one kept in $FLOWSCHED_HOME.", secret=True)
     grid_runs = Integer(25, "Runs shown in a DAG's grid.")
+    failed_logins_per_user = Text(
+        "5 per 5 minutes", "Failed logins (form or API basic auth) of one user before a lockout."
+    )
+    failed_logins_per_address = Text(
+        "20 per 5 minutes", "Failed logins one client address may make before a lockout."
+    )
 
 
 class Smtp(Section, name="smtp"):

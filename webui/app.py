@@ -15,6 +15,7 @@ from flowsched.config import conf
 from flowsched.db.outage import first_line, is_outage
 from flowsched.operations.errors import OperationError
 from webui import auth, filters
+from webui.login_limits import init_limits
 from webui.secret import secret_key
 
 CONTENT_SECURITY_POLICY = (
@@ -48,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides or {})
     csrf = CSRFProtect(app)
     _register_blueprints(app, csrf)
+    init_limits(app)  # before authentication: a locked-out login is refused unchecked
     app.before_request(auth.load_user)
     app.before_request(auth.enforce_access)
     app.after_request(_security_headers)

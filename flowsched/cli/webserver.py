@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import click
 
 from flowsched.config import conf
+from flowsched.notify import silence
 
 THREADS_PER_WORKER = 4
 
@@ -35,7 +38,12 @@ def serve(host: str, port: int, workers: int) -> None:
     """Block serving until interrupted (Ctrl-C, SIGTERM via the caller)."""
     server = make_server(host, port, workers)
     click.echo(f"flowsched web server on http://{host}:{server.effective_port}/")
-    server.run()
+    stop = threading.Event()
+    silence.watch_in_background(stop)  # alerts when no scheduler runs (notify.silence)
+    try:
+        server.run()
+    finally:
+        stop.set()
 
 
 def make_server(host: str, port: int, workers: int):

@@ -60,7 +60,7 @@ def check_conf(dag: SerializedDAG, run_conf: Any) -> dict[str, Any]:
     return run_conf
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     return {list: "a list", str: "a string", type(None): "null"}.get(type(value), "a scalar")
 
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowsched.authoring.templating import jinja_env_for
 from flowsched.authoring.xcom_values import ensure_json
@@ -24,6 +24,9 @@ from flowsched.runner.callbacks import run_callbacks
 from flowsched.runner.deferral import poll, waiting
 from flowsched.runner.interrupts import TaskInterrupted, execution_timeout
 from flowsched.runner.log_capture import TASK_LOGGER
+
+if TYPE_CHECKING:
+    from flowsched.authoring.baseoperator import BaseOperator
 
 logger = logging.getLogger(TASK_LOGGER)
 
@@ -149,14 +152,14 @@ def _checked_result(task: Any, result: Any) -> Any:
     return result
 
 
-def _to_skip(task: Any, result: Any) -> set[str]:
+def _to_skip(task: BaseOperator, result: Any) -> set[str]:
     skip = set(task.downstream_to_skip(result))
     if skip:
         logger.info("Skipping downstream tasks: %s", ", ".join(sorted(skip)))
     return skip
 
 
-def _kill(task: Any) -> None:
+def _kill(task: BaseOperator) -> None:
     try:
         task.on_kill()
     except Exception:
