@@ -16,7 +16,7 @@ from sqlalchemy import select
 from flowsched.cli.airflow_names import add_unsupported
 from flowsched.cli.errors import fail
 from flowsched.cli.files import parse_json, read_text, write_text
-from flowsched.cli.lookups import cli_user, operate
+from flowsched.cli.lookups import cli_user, operate, reading
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.connection import ENV_PREFIX, ConnectionNotFound
@@ -113,8 +113,7 @@ def get_connection(conn_id: str, show_password: bool, output: str) -> None:
 @output_option
 def list_connections(output: str) -> None:
     """Every connection in the database, passwords masked."""
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         rows = [
             _record(connection, show_password=False)
             for connection in session.scalars(select(Connection).order_by(Connection.conn_id))
@@ -140,8 +139,7 @@ EXPORTED = ["conn_type", "description", "host", "login", "password", "schema", "
 def export_connections(file: str, file_format: str | None) -> None:
     """Write every connection to FILE ("-": stdout) in Airflow's format, passwords included
     (as Airflow): {"conn_id": {"conn_type": ..., "host": ..., "password": ...}}."""
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         data = {
             row.conn_id: {name: getattr(row, name) for name in EXPORTED}
             for row in session.scalars(select(Connection).order_by(Connection.conn_id))

@@ -20,10 +20,17 @@ from sqlalchemy import select
 from flowsched.cli.airflow_names import add_unsupported
 from flowsched.cli.dag_runs import RUN_COMMANDS
 from flowsched.cli.errors import fail
-from flowsched.cli.lookups import cli_user, get_dag_model, get_serialized_dag, scan
+from flowsched.cli.lookups import (
+    cli_user,
+    get_dag_model,
+    get_serialized_dag,
+    operate,
+    reading,
+    scan,
+)
 from flowsched.cli.output import output_option, render, render_record
 from flowsched.config import conf
-from flowsched.db import require_current_schema, session_scope
+from flowsched.db import session_scope
 from flowsched.db.tables import DagModel, ParseImportError, utcnow
 from flowsched.operations import dags as dag_ops
 from flowsched.operations.dags import set_paused
@@ -391,9 +398,7 @@ def report(output: str) -> None:
 @click.option("--clear-only", is_flag=True, help="Only forget the stored parses.")
 def reserialize(clear_only: bool) -> None:
     """Parse every DAG file again, even unchanged ones, and store the DAGs anew."""
-    require_current_schema()
-    with session_scope() as session:
-        dag_ops.forget_parses(session, actor=cli_user())
+    operate(dag_ops.forget_parses)
     if clear_only:
         click.echo("Stored parses forgotten: the next scan reads every file.")
         return
@@ -409,10 +414,9 @@ def reserialize(clear_only: bool) -> None:
 @output_option
 def list_jobs(dag_id: str | None, state: str | None, limit: int, output: str) -> None:
     """Scheduler and worker jobs, newest first (`jobs check` says which are alive)."""
-    require_current_schema()
     columns = ["id", "job_type", "state", "hostname", "pid", "start_date", "end_date",
                "latest_heartbeat"]  # fmt: skip
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         if dag_id:
             get_dag_model(session, dag_id)
         rows = [

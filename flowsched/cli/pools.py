@@ -9,17 +9,13 @@ from __future__ import annotations
 import json
 
 import click
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from flowsched.cli.errors import fail
 from flowsched.cli.files import parse_json, read_text, write_text
-from flowsched.cli.lookups import cli_user, operate
+from flowsched.cli.lookups import cli_user, operate, reading
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
-from flowsched.db.tables import Pool, TaskInstance, TaskInstanceState
 from flowsched.operations import pools as pool_ops
-from flowsched.operations.pools import ensure_default_pool
 
 
 @click.group()
@@ -101,36 +97,14 @@ POOL_COLUMNS = ["pool", "slots", "running", "queued", "open", "description"]
 
 
 def _pool_rows(name: str | None) -> list[dict[str, object]]:
-    require_current_schema()
-    with session_scope() as session:
-        ensure_default_pool(session)
-        used = _slots_in_use(session)
-        rows = []
-        query = select(Pool).order_by(Pool.pool)
-        for pool in session.scalars(query if name is None else query.where(Pool.pool == name)):
-            running = used.get((pool.pool, TaskInstanceState.RUNNING), 0)
-            queued = used.get((pool.pool, TaskInstanceState.QUEUED), 0)
-            rows.append(
-                {
-                    "pool": pool.pool,
-                    "slots": pool.slots,
-                    "running": running,
-                    "queued": queued,
-                    "open": pool.slots - running - queued,
-                    "description": pool.description,
-                }
-            )
+    with reading() as session:
+        rows: list[dict[str, object]] = [
+            {"pool": pool.pool, "slots": pool.slots, "running": pool.running,
+             "queued": pool.queued, "open": pool.open_slots, "description": pool.description}
+            for pool in pool_ops.pools_in_use(session)
+            if name is None or pool.pool == name
+        ]  # fmt: skip
     return rows
-
-
-def _slots_in_use(session: Session) -> dict[tuple[str, str | None], int]:
-    """(pool, state) -> slots taken by running and queued task instances."""
-    statement = (
-        select(TaskInstance.pool, TaskInstance.state, func.sum(TaskInstance.pool_slots))
-        .where(TaskInstance.state.in_([TaskInstanceState.RUNNING, TaskInstanceState.QUEUED]))
-        .group_by(TaskInstance.pool, TaskInstance.state)
-    )
-    return {(pool, state): int(total) for pool, state, total in session.execute(statement)}
 
 
 @pools.command("delete")

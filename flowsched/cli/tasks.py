@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from flowsched.cli.airflow_names import add_unsupported
 from flowsched.cli.dag_runs import parse_date
 from flowsched.cli.errors import fail
-from flowsched.cli.lookups import MAP_INDEX, get_dag_model, scan
-from flowsched.db import require_current_schema, session_scope
+from flowsched.cli.lookups import MAP_INDEX, get_dag_model, reading, scan
+from flowsched.db import session_scope
 from flowsched.db.tables import TaskInstance, TaskInstanceState, utcnow
 from flowsched.tries import ExecutorEvent, TaskKey
 
@@ -58,8 +58,7 @@ def run(dag_id: str, task_id: str, run_id: str, map_index: int, try_number: int 
     """
     from flowsched.runner.queued_try import run_queued_try
 
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         row = _task_instance(session, dag_id, task_id, run_id, map_index)
         fileloc = get_dag_model(session, dag_id).fileloc
         key = TaskKey(dag_id, run_id, task_id, map_index, try_number or row.try_number)
@@ -148,8 +147,7 @@ def logs(
     from flowsched.task_logs import LogPathError, log_path
     from flowsched.task_logs import follow as follow_log
 
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         row = _task_instance(session, dag_id, task_id, run_id, map_index)
         latest = row.try_number
     key = TaskKey(dag_id, run_id, task_id, map_index, try_number or latest)

@@ -12,9 +12,8 @@ import click
 
 from flowsched.cli.airflow_names import add_unsupported
 from flowsched.cli.files import parse_json, read_text, write_text
-from flowsched.cli.lookups import operate
+from flowsched.cli.lookups import operate, reading
 from flowsched.cli.output import output_option, render
-from flowsched.db import require_current_schema, session_scope
 from flowsched.db.user import ROLES
 from flowsched.operations import users as user_ops
 
@@ -58,8 +57,7 @@ def create(
 @output_option
 def list_users(output: str) -> None:
     """Every user with role, e-mail and last login."""
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         rows = [
             {
                 "username": user.username,
@@ -114,9 +112,8 @@ def reset_password(username: str, password: str | None) -> None:
 @click.argument("file")
 def export_users(file: str) -> None:
     """Write every user to FILE in Airflow's format (a JSON list; no passwords)."""
-    require_current_schema()
     airflow_role = {"admin": "Admin", "viewer": "Viewer"}
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         data = [
             {"username": user.username, "email": user.email or "", "firstname": "",
              "lastname": "", "roles": [airflow_role[user.role]]}

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from flowsched import json_text
 from flowsched.cli.errors import fail
 from flowsched.cli.files import parse_json, read_text, write_text
-from flowsched.cli.lookups import operate
+from flowsched.cli.lookups import operate, reading
 from flowsched.cli.output import output_option, render
-from flowsched.db import require_current_schema, session_scope
+from flowsched.db import require_current_schema
 from flowsched.db.tables import Variable
 from flowsched.masking import MASK, is_sensitive
 from flowsched.operations import variables as variable_ops
@@ -63,8 +63,7 @@ def set_variable(key: str, value: str, description: str | None, as_json: bool) -
 @output_option
 def list_variables(output: str) -> None:
     """Every variable in the database; values of sensitive keys (password, token ...) masked."""
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         rows = [
             {
                 "key": row.key,
@@ -118,8 +117,7 @@ def export_variables(file: str) -> None:
     `import` stores it back as JSON); any other value is written as the string it is, so
     export then import gives back exactly the same text.
     """
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         data = {row.key: _exported(row.val) for row in session.scalars(select(Variable))}
     text = json.dumps(dict(sorted(data.items())), indent=2) + "\n"
     write_text(file, text, f"{len(data)} variable{'' if len(data) == 1 else 's'}")

@@ -1,4 +1,4 @@
-"""Pools: named limits on how many task slots run at once.
+"""Pools: named limits on how many task slots run at once, and the slots in use.
 
 ``default_pool`` always exists: tasks that name no pool use it, so it is created with
 ``core.default_pool_slots`` the first time it is needed and can be resized, never deleted.
@@ -6,10 +6,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from flowsched.config import conf
-from flowsched.db.tables import DEFAULT_POOL, Pool
+from flowsched.db.tables import DEFAULT_POOL, Pool, TaskInstance
 from flowsched.operations import audit
 from flowsched.operations.errors import Invalid, NotFound
 
@@ -59,3 +62,37 @@ def delete_pool(session: Session, name: str, *, actor: str) -> None:
         raise NotFound(f"no pool named {name!r}")
     session.delete(pool)
     audit.record(session, actor, "pool_delete", extra={"pool": name})
+
+
+@dataclass
+class PoolUse:
+    pool: str
+    slots: int
+    description: str | None
+    running: int = 0
+    queued: int = 0
+
+    @property
+    def open_slots(self) -> int:
+        return self.slots - self.running - self.queued
+
+
+def pools_in_use(session: Session) -> list[PoolUse]:
+    """Every pool; ``default_pool`` is listed even before anyone stored it."""
+    pools = {
+        p.pool: PoolUse(p.pool, p.slots, p.description)
+        for p in session.scalars(select(Pool).order_by(Pool.pool))
+    }
+    pools.setdefault(
+        DEFAULT_POOL,
+        PoolUse(DEFAULT_POOL, conf.core.default_pool_slots, "Default pool"),
+    )
+    used = session.execute(
+        select(TaskInstance.pool, TaskInstance.state, func.sum(TaskInstance.pool_slots))
+        .where(TaskInstance.state.in_(["running", "queued"]))
+        .group_by(TaskInstance.pool, TaskInstance.state)
+    )
+    for pool, state, slots in used:
+        if pool in pools and state:
+            setattr(pools[pool], state, int(slots or 0))
+    return sorted(pools.values(), key=lambda p: (p.pool != DEFAULT_POOL, p.pool))
