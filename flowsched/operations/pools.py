@@ -15,6 +15,7 @@ from flowsched.config import conf
 from flowsched.db.tables import DEFAULT_POOL, Pool, TaskInstance
 from flowsched.operations import audit
 from flowsched.operations.errors import Invalid, NotFound
+from flowsched.operations.nudge import nudge_after_commit
 
 POOL_NAME_LENGTH = 256
 
@@ -36,7 +37,7 @@ def set_pool(
     session: Session, name: str, slots: object, *, actor: str, description: str | None = None
 ) -> Pool:
     """Create a pool or change its slots; a description of None leaves the stored one
-    (an empty string clears it). The scheduler reads slots on its next pass."""
+    (an empty string clears it)."""
     if not 0 < len(name.strip()) <= POOL_NAME_LENGTH:
         raise Invalid(f"a pool name has 1 to {POOL_NAME_LENGTH} characters")
     if isinstance(slots, bool) or not isinstance(slots, int) or slots < 0:
@@ -50,6 +51,7 @@ def set_pool(
     if description is not None:
         pool.description = description or None
     audit.record(session, actor, "pool_set", extra={"pool": name, "slots": slots})
+    nudge_after_commit(session)  # more slots may let queued tries start now
     return pool
 
 
