@@ -34,7 +34,8 @@ def not_supported(name: str, reason: str) -> click.Command:
     )
     @click.pass_context
     def refuse(context: click.Context, **_: Any) -> None:
-        fail(f"`{context.command_path}` is not supported, because {reason}")
+        command = " ".join(["flowsched", *context.command_path.split()[1:]])
+        fail(f"`{command}` is not supported, because {reason}")
 
     return refuse
 
