@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any, Literal
 
 import click
@@ -12,6 +10,7 @@ from sqlalchemy import select
 
 from flowsched import json_text
 from flowsched.cli.errors import fail
+from flowsched.cli.files import parse_json, read_text, write_text
 from flowsched.cli.lookups import operate, reading
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema
@@ -55,7 +54,7 @@ def get_variable(key: str, as_json: bool, default: str | None) -> None:
 def set_variable(key: str, value: str, description: str | None, as_json: bool) -> None:
     """Create or change a variable."""
     if as_json:
-        _parse_json(value, "VALUE")
+        parse_json(value, "VALUE")
     operate(variable_ops.set_variable, key, value, description=description)
     click.echo(f"Variable {key!r} set.")
 
@@ -100,7 +99,7 @@ def import_variables(file: str, if_exists: Literal["overwrite", "skip", "fail"])
     so `variables get KEY --json` and `Variable.get(KEY, deserialize_json=True)` read them.
     """
     require_current_schema()
-    loaded = _parse_json(_read_text(file), file)
+    loaded = parse_json(read_text(file), file)
     if not isinstance(loaded, dict):
         fail(f"{file}: expected a JSON object of key: value, got a JSON {type(loaded).__name__}")
     done, skipped = operate(variable_ops.import_variables, loaded, if_exists=if_exists)
@@ -121,14 +120,7 @@ def export_variables(file: str) -> None:
     with reading() as session:
         data = {row.key: _exported(row.val) for row in session.scalars(select(Variable))}
     text = json.dumps(dict(sorted(data.items())), indent=2) + "\n"
-    if file == "-":
-        click.echo(text, nl=False)
-        return
-    try:
-        Path(file).write_text(text)
-    except OSError as exc:
-        fail(f"cannot write {file}: {exc.strerror}")
-    click.echo(f"Exported {len(data)} variable{'' if len(data) == 1 else 's'} to {file}.")
+    write_text(file, text, f"{len(data)} variable{'' if len(data) == 1 else 's'}")
 
 
 def _exported(text: str) -> Any:
@@ -137,23 +129,3 @@ def _exported(text: str) -> Any:
     except ValueError:
         return text
     return value if isinstance(value, dict | list) else text
-
-
-def _read_text(file: str) -> str:
-    if file == "-":
-        return sys.stdin.read()
-    try:
-        return Path(file).read_text()
-    except FileNotFoundError:
-        fail(f"no such file: {file}")
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror}")
-    except UnicodeDecodeError:
-        fail(f"cannot read {file}: it is not UTF-8 text")
-
-
-def _parse_json(text: str, source: str) -> Any:
-    try:
-        return json_text.loads(text)
-    except json.JSONDecodeError as exc:
-        fail(f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")
