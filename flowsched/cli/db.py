@@ -18,7 +18,10 @@ def db() -> None:
 
 @db.command()
 def upgrade() -> None:
-    """Bring the schema to the current version (creates it on an empty database)."""
+    """Bring the schema to the current version (creates it on an empty database).
+
+    Airflow calls it `db migrate` (since 2.7; `db upgrade` and `db init` before): all work.
+    """
     database.upgrade_db()
     click.echo(f"Database is at revision {database.head_revision()}.")
 
