@@ -79,7 +79,9 @@ def find_run(session: Session, dag_id: str, run_id: str) -> DagRun:
 @click.command("trigger")
 @click.argument("dag_id")
 @click.option("--conf", "-c", "conf_text", help="JSON object for the run, e.g. '{\"x\": 1}'.")
-@click.option("--logical-date", "-e", help="Logical date [default: now]; no offset: DAG zone.")
+@click.option(
+    "--logical-date", "-e", "--exec-date", help="Logical date [default: now]; no offset: DAG zone."
+)
 @click.option("--run-id", "-r", help="Run id [default: manual__<logical date>].")
 def trigger(
     dag_id: str, conf_text: str | None, logical_date: str | None, run_id: str | None

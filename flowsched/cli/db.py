@@ -63,7 +63,7 @@ def check_migrations(timeout: float) -> None:
 
 
 @db.command()
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def reset(yes: bool) -> None:
     """Drop every table and recreate the schema: all history is lost."""
     if not yes:
