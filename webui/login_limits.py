@@ -46,7 +46,6 @@ def init_limits(app: Flask) -> Limiter:
     """Count failed logins on every request that tries one. Flask-Limiter checks before
     the authentication step (installed first), so that a locked-out attempt never
     reaches the password check."""
-    lockout = {"exempt_when": _not_a_login, "deduct_when": _failed}
     return Limiter(
         get_remote_address,
         app=app,
@@ -58,13 +57,15 @@ def init_limits(app: Flask) -> Limiter:
                 lambda: conf.webserver.failed_logins_per_user,
                 key_function=lambda: "user:" + user_name(),
                 error_message="too many failed logins for this user: try again later",
-                **lockout,
+                exempt_when=_not_a_login,
+                deduct_when=_failed,
             ),
             ApplicationLimit(
                 lambda: conf.webserver.failed_logins_per_address,
                 key_function=lambda: "address:" + get_remote_address(),
                 error_message="too many failed logins from this address: try again later",
-                **lockout,
+                exempt_when=_not_a_login,
+                deduct_when=_failed,
             ),
         ],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from flowsched.cli.airflow_names import add_alias
 from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.config import ConfigError, conf, mask_value
@@ -60,3 +61,6 @@ def _declared(section: str, key: str, attribute: str) -> str:
         return str(getattr(conf.option(section, key), attribute))
     except ConfigError:
         return ""
+
+
+add_alias(config, get_value, "get-value")
