@@ -357,8 +357,10 @@ def next_execution(dag_id: str, count: int) -> None:
     runs = upcoming_runs(
         dag.timetable, start_date=dag.start_date, end_date=dag.end_date, after=utcnow(), n=count
     )
-    for run in runs or [None]:
-        click.echo(_iso(run.logical_date, dag.timezone) if run else None)
+    if not runs:
+        click.echo("None")  # as Airflow, for a DAG with no schedule or past its end date
+    for run in runs:
+        click.echo(_iso(run.logical_date, dag.timezone))
 
 
 @dags.command("details")
