@@ -19,6 +19,7 @@ from flowsched.authoring.params import resolve_params
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG
     from flowsched.authoring.node import DAGNode
+    from flowsched.db.dagrun import DagRun
 
 CONTEXT_KEYS = frozenset(
     {
@@ -122,6 +123,23 @@ def make_context(
         "yesterday_ds": (date - timedelta(days=1)).strftime("%Y-%m-%d"),
         "yesterday_ds_nodash": (date - timedelta(days=1)).strftime("%Y%m%d"),
     }
+
+
+def context_of_run(
+    *, dag: DAG, task: DAGNode | None, dag_run: DagRun, **more: Any
+) -> dict[str, Any]:
+    """``make_context`` for a run read from the database: its id, logical date and data
+    interval come from the row; ``more`` are make_context's other arguments."""
+    return make_context(
+        dag=dag,
+        task=task,
+        run_id=dag_run.run_id,
+        logical_date=dag_run.logical_date,
+        data_interval_start=dag_run.data_interval_start,
+        data_interval_end=dag_run.data_interval_end,
+        dag_run=dag_run,
+        **more,
+    )
 
 
 def _utc(value: datetime | None) -> pendulum.DateTime | None:
