@@ -31,6 +31,7 @@ from flowsched.exceptions import (
     DagDefinitionError,
     DuplicateDagIdFound,
     DuplicateTaskIdFound,
+    FlowschedException,
     TaskNotFound,
 )
 
@@ -102,6 +103,7 @@ class DAG:
         self.task_dict: dict[str, DAGNode] = {}
         self.task_group = TaskGroup.root(self)
         self.task_group_dict: dict[str, TaskGroup] = {}
+        self.edge_info: dict[tuple[str, str], dict[str, str]] = {}
         self._jinja_env: jinja2.Environment | None = None
         self._check_continuous()
         _registry.append(self)
@@ -249,11 +251,46 @@ class DAG:
             raise DagCycleError(f"DAG {self.dag_id!r} has a cycle")
         return ordered
 
+    def set_edge_info(self, upstream_id: str, downstream_id: str, info: dict[str, str]) -> None:
+        """What an edge Label records: ``{"label": ...}`` for the edge upstream -> downstream."""
+        self.edge_info[(upstream_id, downstream_id)] = dict(info)
+
+    def get_edge_info(self, upstream_id: str, downstream_id: str) -> dict[str, str]:
+        return self.edge_info.get((upstream_id, downstream_id), {})
+
     def param(self, name: str, default: Any = NOTSET) -> DagParam:
         """A reference to param ``name``, resolved to its run value when templates render."""
         if default is not NOTSET:
             self.params.update(to_params({name: default}, f"DAG {self.dag_id!r}"))
         return DagParam(self, name)
+
+    def test(
+        self,
+        execution_date: Any = None,
+        run_conf: dict[str, Any] | None = None,
+        *,
+        logical_date: Any = None,
+    ) -> str:
+        """Run this DAG once, here, exactly as ``flowsched dags test`` does, for the
+        ``if __name__ == "__main__": dag.test()`` idiom; the run's final state.
+
+        The DAG is run from what the dags folder holds, like every run, so its file must
+        be in that folder (``core.dags_folder``)."""
+        import json
+
+        import flowsched.cli.dags  # noqa: F401 (cli.dag_runs is loaded through it)
+        from flowsched.cli.dag_runs import test_dag_run
+        from flowsched.config import conf
+
+        folder = os.path.realpath(conf.get("core", "dags_folder"))
+        if not os.path.realpath(self.fileloc).startswith(folder + os.sep):
+            raise FlowschedException(
+                f"dag.test(): {self.fileloc} is not in the dags folder {folder}; move it "
+                "there or point core.dags_folder (FLOWSCHED__CORE__DAGS_FOLDER) at its folder"
+            )
+        when = to_pendulum(logical_date or execution_date, f"DAG {self.dag_id!r}: dag.test()")
+        conf_text = json.dumps(run_conf) if run_conf is not None else None
+        return test_dag_run(self.dag_id, when, conf_text)
 
     # --- what other modules read -----------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 Calling the decorated function inside a DAG adds a task and returns an XComArg for its
 return value; passing XComArgs as arguments makes the dependencies. ``.expand`` /
-``.partial`` map it, ``.override`` changes task arguments for one call.
+``.expand_kwargs`` / ``.partial`` map it, ``.override`` changes task arguments for one
+call. ``@task.bash`` runs the command the function returns, ``@task.sensor`` pokes with
+the function, ``@task.branch`` and ``@task.short_circuit`` steer the run, as in Airflow.
 """
 
 from __future__ import annotations
@@ -15,14 +17,18 @@ from typing import Any
 from flowsched.authoring import contexts
 from flowsched.authoring.context import CONTEXT_KEYS
 from flowsched.authoring.default_args import apply_default_args
-from flowsched.authoring.mapped import MappedOperator
+from flowsched.authoring.mapped import KWARGS_INPUT, MappedOperator, literal_kwargs
 from flowsched.authoring.node import resolve_placement
+from flowsched.authoring.templating import jinja_env_for, render_value
 from flowsched.authoring.xcom_arg import XComArg
+from flowsched.operators.bash import BashOperator
 from flowsched.operators.python import (
     BranchMixin,
+    PythonCallableMixin,
     PythonOperator,
     ShortCircuitMixin,
 )
+from flowsched.sensors.python import PythonSensor
 
 
 class _PythonDecoratedOperator(PythonOperator):
@@ -45,6 +51,48 @@ class _ShortCircuitDecoratedOperator(ShortCircuitMixin, _PythonDecoratedOperator
     def __init__(self, *, ignore_downstream_trigger_rules: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
+
+
+class _SensorDecoratedOperator(PythonSensor):
+    """``@task.sensor``: the function is the poke; it returns a bool or a PokeReturnValue."""
+
+    custom_operator_name = "@task.sensor"
+
+    def __init__(self, *, python_callable: Callable, op_args: Any = None, **kwargs: Any):
+        super().__init__(python_callable=python_callable, op_args=op_args, **kwargs)
+        check_call(python_callable, self.op_args, self.op_kwargs, self.task_id)
+
+
+class _BashDecoratedOperator(PythonCallableMixin, BashOperator):
+    """``@task.bash``: the function returns the command (a Jinja template, rendered with
+    the run's context) that then runs as a BashOperator's would."""
+
+    custom_operator_name = "@task.bash"
+    template_fields = ("env", "cwd", "op_args", "op_kwargs")
+
+    def __init__(
+        self,
+        *,
+        python_callable: Callable,
+        op_args: Any = None,
+        op_kwargs: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.pop("multiple_outputs", None)  # the result is the command's last line
+        super().__init__(bash_command="", **kwargs)
+        self._bind_callable(python_callable, op_args, op_kwargs, None)
+        check_call(python_callable, self.op_args, self.op_kwargs, self.task_id)
+
+    def execute(self, context: dict[str, Any]) -> str:
+        command = self.python_callable(*self.op_args, **self._callable_kwargs(context))
+        if not isinstance(command, str) or not command.strip():
+            raise TypeError(
+                "The returned value from the TaskFlow callable must be a non-empty string."
+            )
+        self.bash_command = render_value(
+            command, context, jinja_env_for(self.dag), tuple(self.template_ext)
+        )
+        return super().execute(context)
 
 
 def check_call(function: Callable, args: Any, kwargs: Any, task_id: str) -> None:
@@ -105,6 +153,9 @@ class _TaskDecorator:
     def expand(self, **mapped: Any) -> XComArg:
         return _TaskPartial(self, {}).expand(**mapped)
 
+    def expand_kwargs(self, kwargs_list: Any) -> XComArg:
+        return _TaskPartial(self, {}).expand_kwargs(kwargs_list)
+
     def _task_kwargs(self) -> dict[str, Any]:
         """The decorator's arguments, with a task id made unique as Airflow does (f, f__1...)."""
         kwargs = dict(self.kwargs)
@@ -131,8 +182,22 @@ class _TaskPartial:
                 f"Task {task_kwargs['task_id']!r}: argument(s) {', '.join(map(repr, overlap))} "
                 "given to both partial() and expand()"
             )
+        check_call(
+            self.decorator.function, (), {**self.op_kwargs, **mapped}, task_kwargs["task_id"]
+        )
+        return self._mapped(task_kwargs, mapped)
+
+    def expand_kwargs(self, kwargs_list: Any) -> XComArg:
+        """One task instance per dict of function arguments (a list, or an upstream XCom)."""
+        task_kwargs = self.decorator._task_kwargs()
+        for kwargs in literal_kwargs(kwargs_list, task_kwargs["task_id"]):
+            check_call(
+                self.decorator.function, (), {**self.op_kwargs, **kwargs}, task_kwargs["task_id"]
+            )
+        return self._mapped(task_kwargs, {KWARGS_INPUT: kwargs_list})
+
+    def _mapped(self, task_kwargs: dict[str, Any], mapped: dict[str, Any]) -> XComArg:
         function = self.decorator.function
-        check_call(function, (), {**self.op_kwargs, **mapped}, task_kwargs["task_id"])
         dag = task_kwargs.pop("dag", None) or contexts.current_dag()
         group = task_kwargs.pop("task_group", None) or contexts.current_group()
         partial_kwargs = {
@@ -175,12 +240,14 @@ def _decorator_for(operator_class: type[_PythonDecoratedOperator]) -> Callable[.
 
 
 class _TaskNamespace:
-    """``task`` itself decorates; ``task.python``, ``task.branch``, ``task.short_circuit``
-    are its variants, as in Airflow."""
+    """``task`` itself decorates; ``task.python``, ``task.branch``, ``task.short_circuit``,
+    ``task.bash`` and ``task.sensor`` are its variants, as in Airflow."""
 
     python = staticmethod(_decorator_for(_PythonDecoratedOperator))
     branch = staticmethod(_decorator_for(_BranchDecoratedOperator))
     short_circuit = staticmethod(_decorator_for(_ShortCircuitDecoratedOperator))
+    bash = staticmethod(_decorator_for(_BashDecoratedOperator))
+    sensor = staticmethod(_decorator_for(_SensorDecoratedOperator))
 
     def __call__(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
         return self.python(python_callable, **kwargs)

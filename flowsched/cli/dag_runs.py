@@ -39,6 +39,7 @@ from flowsched.scheduling import runs
 from flowsched.scheduling.wakeup import nudge_scheduler
 from flowsched.timetables import DataInterval
 
+FAILED_TRY_STATES = ("failed", "up_for_retry")
 RUN_COLUMNS = [
     "dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date", "duration",
 ]  # fmt: skip
@@ -213,13 +214,23 @@ def test(dag_id: str, logical_date: str | None, conf_text: str | None) -> None:
     Tries run one at a time (SequentialExecutor), each in a child process, with the same
     readiness rules as the scheduler. A previous test run at the same date is replaced.
     """
+    if test_dag_run(dag_id, logical_date, conf_text) != DagRunState.SUCCESS:
+        raise SystemExit(1)
+
+
+def test_dag_run(dag_id: str, logical_date: str | datetime | None, conf_text: str | None) -> str:
+    """What ``dags test`` and ``dag.test()`` do: one run to its end, here, showing
+    progress, the failed tries' logs and a final table; the run's final state."""
     from flowsched.executors.sequential import SequentialExecutor
     from flowsched.scheduling.inline import run_to_end
 
     scan()
     with session_scope() as session:
         dag = get_serialized_dag(session, dag_id)
-        when = parse_date(logical_date, dag.timezone, "LOGICAL_DATE") if logical_date else utcnow()
+        if isinstance(logical_date, str):
+            when = parse_date(logical_date, dag.timezone, "LOGICAL_DATE")
+        else:
+            when = logical_date or utcnow()
         _replace_test_run(session, dag_id, when)
         run = _manual_run(session, dag, when, parse_conf(conf_text, dag), None, runs.TEST)
         runs.start_run(session, dag, run, utcnow())
@@ -229,10 +240,41 @@ def test(dag_id: str, logical_date: str | None, conf_text: str | None) -> None:
     state = run_to_end(key, SequentialExecutor(), on_pass=progress.show)
     rows = progress.final_rows()
     click.echo()
+    if state != DagRunState.SUCCESS:
+        _print_failed_tries(key)
     render(rows, ["task_id", "map_index", "state", "try_number", "duration"], "table")
     click.echo(f"Run {key[1]}: {state}")
-    if state != DagRunState.SUCCESS:
-        raise SystemExit(1)
+    return state
+
+
+def _print_failed_tries(key: tuple[str, str]) -> None:
+    """The log of every try that failed, traceback included, so that a failing test run
+    explains itself on the terminal (Airflow prints its task logs inline)."""
+    from flowsched.runner.logs import log_path
+
+    with session_scope(readonly=True) as session:
+        tries = session.execute(
+            select(
+                TaskInstanceHistory.task_id,
+                TaskInstanceHistory.map_index,
+                TaskInstanceHistory.try_number,
+                TaskInstanceHistory.state,
+            )
+            .where(
+                TaskInstanceHistory.dag_id == key[0],
+                TaskInstanceHistory.run_id == key[1],
+                TaskInstanceHistory.state.in_(FAILED_TRY_STATES),
+            )
+            .order_by(TaskInstanceHistory.start_date, TaskInstanceHistory.id)
+        ).all()
+    for task_id, map_index, try_number, try_state in tries:
+        index = f"[{map_index}]" if map_index >= 0 else ""
+        click.echo(f"----- {task_id}{index}, try {try_number} ({try_state}): log -----")
+        path = log_path(key[0], key[1], task_id, map_index, try_number)
+        text = path.read_text(errors="replace") if path.exists() else "(no log was written)\n"
+        click.echo(text, nl=False)
+    if tries:
+        click.echo("-----")
 
 
 def _replace_test_run(session: Session, dag_id: str, when: datetime) -> None:

@@ -63,6 +63,11 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
         "has_on_success_callback": bool(dag.callbacks("on_success_callback")),
         "has_on_failure_callback": bool(dag.callbacks("on_failure_callback")),
         "task_groups": {gid: _group(group) for gid, group in dag.task_group_dict.items()},
+        "edge_labels": sorted(
+            [up, down, info["label"]]
+            for (up, down), info in dag.edge_info.items()
+            if "label" in info
+        ),
         "tasks": [_task(task, weights[task.task_id]) for task in dag.topological_sort()],
     }
 
@@ -138,7 +143,17 @@ def _task(task: DAGNode, weight: int) -> dict[str, Any]:
         "ui_color": op.ui_color,
         "ui_fgcolor": op.ui_fgcolor,
         "mapped": _mapped(task) if task.is_mapped else None,
+        "skips_downstream": _skips_downstream(op),
     }
+
+
+def _skips_downstream(operator: Any) -> bool:
+    """Whether the task may skip tasks below it (a branch, a short circuit): readiness then
+    consults its recorded choice when one of those tasks is cleared."""
+    from flowsched.authoring.baseoperator import BaseOperator
+
+    method = getattr(type(operator), "downstream_to_skip", BaseOperator.downstream_to_skip)
+    return method is not BaseOperator.downstream_to_skip
 
 
 def _mapped(task: Any) -> dict[str, Any]:
@@ -228,6 +243,7 @@ class SerializedTask:
     ui_color: str
     ui_fgcolor: str
     mapped: MappedInput | None
+    skips_downstream: bool
 
     @property
     def is_mapped(self) -> bool:
@@ -279,6 +295,7 @@ class SerializedTask:
             ui_color=d.get("ui_color", "#fff"),
             ui_fgcolor=d.get("ui_fgcolor", "#000"),
             mapped=MappedInput.from_dict(d["mapped"]) if d["mapped"] else None,
+            skips_downstream=d.get("skips_downstream", False),
         )
 
 
@@ -311,6 +328,7 @@ class SerializedDAG:
         self.has_on_success_callback: bool = data["has_on_success_callback"]
         self.has_on_failure_callback: bool = data["has_on_failure_callback"]
         self.task_groups: dict[str, dict[str, Any]] = dict(data.get("task_groups", {}))
+        self.edge_labels: list[list[str]] = list(data.get("edge_labels", []))
         self.tasks = [SerializedTask.from_dict(task) for task in data["tasks"]]
         self.task_dict = {task.task_id: task for task in self.tasks}
 
@@ -346,6 +364,11 @@ class SerializedDAG:
     def topological_sort(self) -> list[SerializedTask]:
         """Tasks are stored upstream-first, so this is their stored order."""
         return list(self.tasks)
+
+    @cached_property
+    def skipping_task_ids(self) -> frozenset[str]:
+        """Tasks that may skip others (branches, short circuits)."""
+        return frozenset(task.task_id for task in self.tasks if task.skips_downstream)
 
     def get_flat_relative_ids(self, task_id: str, upstream: bool = False) -> set[str]:
         """Every task reachable from ``task_id`` (e.g. to clear "with downstream")."""

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flowsched.authoring.context import current_context
 from flowsched.authoring.templating import jinja_env_for
 from flowsched.authoring.xcom_values import ensure_json
 from flowsched.db.tables import TaskInstanceState
-from flowsched.db.xcom import RETURN_VALUE_KEY
+from flowsched.db.xcom import RETURN_VALUE_KEY, SKIPPED_KEY
 from flowsched.exceptions import RescheduleTask, TaskSkipped
 from flowsched.runner.failure import TryError
 from flowsched.runner.interrupts import TaskInterrupted, execution_timeout
@@ -61,7 +62,7 @@ class TryResult:
         return cls(
             state=outcome.state,
             ended_at=ended_at,
-            xcoms=xcoms_of(task, outcome.result),
+            xcoms=xcoms_of(task, outcome.result, outcome.skip),
             skip=outcome.skip,
             reschedule_date=outcome.reschedule_date,
             error=TryError.of(error) if error is not None else None,
@@ -95,7 +96,10 @@ def run_task(
         task.render_template_fields(context, jinja_env_for(task.dag))
         on_rendered(rendered_fields(task))
         timeout = task.execution_timeout
-        with execution_timeout(timeout.total_seconds() if timeout else None):
+        with (
+            execution_timeout(timeout.total_seconds() if timeout else None),
+            current_context(context),
+        ):
             result = task.execute(context)
         return Outcome(State.SUCCESS, _checked_result(task, result), skip=_to_skip(task, result))
     except TaskSkipped as skip:
@@ -139,11 +143,13 @@ def _kill(task: Any) -> None:
         logger.exception("on_kill of task %r failed", task.task_id)
 
 
-def xcoms_of(task: Any, result: Any) -> dict[str, Any]:
-    """The XComs a successful result is stored as (``multiple_outputs`` adds one per key)."""
+def xcoms_of(task: Any, result: Any, skip: set[str] | frozenset[str] = frozenset()) -> dict:
+    """The XComs a successful result is stored as (``multiple_outputs`` adds one per key),
+    and the tasks it skipped, as Airflow records a branch's choice."""
+    values: dict[str, Any] = {SKIPPED_KEY: {"skipped": sorted(skip)}} if skip else {}
     if result is None:
-        return {}
-    values = {RETURN_VALUE_KEY: result}
+        return values
+    values[RETURN_VALUE_KEY] = result
     if task.multiple_outputs:
         values.update({str(key): value for key, value in result.items()})
     return values

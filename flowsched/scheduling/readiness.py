@@ -50,10 +50,13 @@ def decide(
     now: datetime,
     past: Mapping[TIKey, str | None] | None = None,
     only: Collection[str] | None = None,
+    branch_skips: Mapping[str, Collection[str]] | None = None,
 ) -> Decision:
     """Sweep one run. ``past`` holds the previous run's states for depends_on_past tasks
     (None when there is no previous run). With ``only``, just those tasks are looked at
-    (``rows`` must then hold them and their upstream tasks)."""
+    (``rows`` must then hold them and their upstream tasks). ``branch_skips`` holds what
+    each branch of the run chose to skip: such a task, once cleared, is skipped again
+    (Airflow's NotPreviouslySkippedDep)."""
     decision = Decision()
     by_task: dict[str, list[int]] = defaultdict(list)
     for row in rows:
@@ -65,7 +68,7 @@ def decide(
             i for i in by_task.get(task.task_id, ()) if decision.states[(task.task_id, i)] is None
         ]
         if waiting:
-            _sweep_task(task, waiting, by_task, past, decision)
+            _sweep_task(task, waiting, by_task, past, decision, branch_skips or {})
     return decision
 
 
@@ -102,6 +105,7 @@ def _sweep_task(
     by_task: Mapping[str, list[int]],
     past: Mapping[TIKey, str | None] | None,
     decision: Decision,
+    branch_skips: Mapping[str, Collection[str]],
 ) -> None:
     upstream_states = (
         decision.states[(up, i)] for up in task.upstream_task_ids for i in by_task.get(up, ())
@@ -109,6 +113,8 @@ def _sweep_task(
     verdict = evaluate(task.trigger_rule, UpstreamCounts.of(upstream_states))
     if verdict is Verdict.WAIT:
         return
+    if verdict is Verdict.READY and _skipped_by_branch(task, branch_skips):
+        verdict = Verdict.SKIP
     if verdict is not Verdict.READY:
         for index in waiting:
             decision.settle[verdict.value].append((task.task_id, index))
@@ -123,6 +129,10 @@ def _sweep_task(
             continue
         decision.new_try.append(key)
         decision.states[key] = TI.SCHEDULED
+
+
+def _skipped_by_branch(task: SerializedTask, branch_skips: Mapping[str, Collection[str]]) -> bool:
+    return any(task.task_id in branch_skips.get(up, ()) for up in task.upstream_task_ids)
 
 
 def _past_allows(past: Mapping[TIKey, str | None] | None, key: TIKey) -> bool:
