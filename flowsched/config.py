@@ -30,6 +30,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "parsing_processes": 2,
         "default_task_retries": 0,
         "default_retry_delay": 300.0,
+        "max_consecutive_failed_dag_runs_per_dag": 0,
+        "max_conf_bytes": 65536,
     },
     "database": {
         "sql_alchemy_conn": "sqlite:///{home}/flowsched.db",

@@ -7,7 +7,11 @@ exceptions because that is how a task's ``execute`` talks back to the runner.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flowsched.triggers.base import BaseTrigger
 
 
 class FlowschedException(Exception):
@@ -81,6 +85,32 @@ class TaskInterrupted(BaseException):
 
 class TaskTimeout(TaskInterrupted):
     """The try ran longer than the task's ``execution_timeout``."""
+
+
+class TaskDeferred(BaseException):
+    """Raised by ``BaseOperator.defer``: the task waits for ``trigger`` without holding a
+    worker slot, then resumes in ``method_name`` (see docs/airflow.md, "Deferrable tasks").
+
+    A BaseException, as in Airflow, so that a task's ``except Exception`` does not swallow it.
+    """
+
+    def __init__(
+        self,
+        *,
+        trigger: BaseTrigger,
+        method_name: str,
+        kwargs: dict[str, Any] | None = None,
+        timeout: timedelta | None = None,
+    ) -> None:
+        super().__init__(f"Deferring until {trigger!r} fires, then {method_name}")
+        self.trigger = trigger
+        self.method_name = method_name
+        self.kwargs = kwargs
+        self.timeout = timeout
+
+
+class TaskDeferralError(FlowschedException):
+    """A deferred task could not resume, e.g. its trigger timed out."""
 
 
 # Airflow's names, so that DAG files ported from Airflow keep working.

@@ -8,9 +8,10 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, render_template
 from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 from flowsched.config import conf
+from flowsched.operations.errors import OperationError
 from webui import auth, filters
 from webui.secret import secret_key
 
@@ -49,6 +50,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.before_request(auth.enforce_access)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationError, _operation_error)
     filters.register(app)
     app.context_processor(lambda: {"current_user": g.get("user")})
     return app
@@ -72,6 +74,11 @@ def _security_headers(response: Response) -> Response:
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+def _operation_error(error: OperationError) -> Response | tuple[str, int]:
+    """A refused operation answers like ``abort(status, message)``: 404, 400 or 409."""
+    return _http_error(default_exceptions[error.status](description=error.message))
 
 
 def _http_error(error: HTTPException) -> Response | tuple[str, int]:

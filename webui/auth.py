@@ -53,6 +53,11 @@ class CurrentUser:
         return self.role == "admin"
 
 
+def actor() -> str:
+    """Who the audit log names for a change made in this request."""
+    return g.user.username
+
+
 def _fingerprint(user: User) -> str:
     """Ties a session to the password it was opened with: a password change ends it."""
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]

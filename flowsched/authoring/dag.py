@@ -18,11 +18,13 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from flowsched.authoring import contexts
 from flowsched.authoring.baseoperator import DEFAULT_OWNER
 from flowsched.authoring.dates import default_timezone, to_pendulum, to_timedelta
 from flowsched.authoring.identifiers import validate_id
+from flowsched.authoring.ignored_args import IGNORED_DAG_ARGS, ignored_values, parse_warnings
 from flowsched.authoring.params import NOTSET, DagParam, Param, to_params
 from flowsched.authoring.schedule import schedule_to_dict
 from flowsched.authoring.taskgroup import TaskGroup
@@ -73,10 +75,24 @@ class DAG:
         render_template_as_native_obj: bool = False,
         is_paused_upon_creation: bool | None = None,
         schedule_interval: Any = NOTSET,
+        timetable: Any = None,
+        full_filepath: str | None = None,
+        template_undefined: type[jinja2.Undefined] | None = None,
+        concurrency: int | None = None,
+        max_consecutive_failed_dag_runs: int = 0,
+        sla_miss_callback: Callable | list[Callable] | None = None,
+        default_view: str | None = None,
+        orientation: str | None = None,
+        access_control: dict[str, Any] | None = None,
+        jinja_environment_kwargs: dict[str, Any] | None = None,
+        owner_links: dict[str, str] | None = None,
+        auto_register: bool = True,
+        fail_stop: bool = False,
+        dag_display_name: str | None = None,
     ) -> None:
         self.dag_id = validate_id(dag_id, "dag_id")
         self.default_args = dict(default_args or {})
-        self.schedule = self._pick_schedule(schedule, schedule_interval)
+        self.schedule = self._pick_schedule(schedule, schedule_interval, timetable)
         self.schedule_dict = schedule_to_dict(self.schedule, dag_id)
         self.start_date = to_pendulum(
             start_date or self.default_args.get("start_date"), f"DAG {dag_id!r}: start_date"
@@ -86,19 +102,39 @@ class DAG:
         )
         self.catchup = catchup
         self.max_active_runs = self._positive(max_active_runs, "max_active_runs")
-        self.max_active_tasks = self._positive(max_active_tasks, "max_active_tasks")
+        self.max_active_tasks = self._positive(concurrency or max_active_tasks, "max_active_tasks")
+        self.max_consecutive_failed_dag_runs = self._consecutive_failures(
+            max_consecutive_failed_dag_runs
+        )
         self.params: dict[str, Param] = to_params(params, f"DAG {dag_id!r}")
         self.tags = self._tags(tags)
         self.description = description
         self.doc_md = doc_md
         self.on_success_callback = on_success_callback
         self.on_failure_callback = on_failure_callback
+        self.sla_miss_callback = sla_miss_callback
+        self.fail_stop = fail_stop
+        self.owner_links = self._owner_links(owner_links)
+        self._dag_display_name = dag_display_name
         self.dagrun_timeout = to_timedelta(dagrun_timeout, f"DAG {dag_id!r}: dagrun_timeout")
         self.template_searchpath = _str_list(template_searchpath)
         self.user_defined_macros = dict(user_defined_macros or {})
         self.user_defined_filters = dict(user_defined_filters or {})
         self.render_template_as_native_obj = render_template_as_native_obj
+        self.template_undefined = template_undefined
+        self.jinja_environment_kwargs = dict(jinja_environment_kwargs or {})
         self.is_paused_upon_creation = is_paused_upon_creation
+        self.auto_register = auto_register
+        ignored = {
+            "default_view": default_view,
+            "orientation": orientation,
+            "access_control": access_control,
+            "full_filepath": full_filepath,
+        }
+        self.default_view = default_view or "grid"  # what Airflow code may read back
+        self.orientation = orientation or "LR"
+        self.access_control = access_control
+        self.ignored_args = ignored_values(IGNORED_DAG_ARGS, ignored)
         self.fileloc = _caller_file()
         self.task_dict: dict[str, DAGNode] = {}
         self.task_group = TaskGroup.root(self)
@@ -106,19 +142,24 @@ class DAG:
         self.edge_info: dict[tuple[str, str], dict[str, str]] = {}
         self._jinja_env: jinja2.Environment | None = None
         self._check_continuous()
-        _registry.append(self)
+        if auto_register:
+            _registry.append(self)
 
     # --- construction checks -------------------------------------------------------------
 
-    def _pick_schedule(self, schedule: Any, schedule_interval: Any) -> Any:
-        """``schedule_interval`` is Airflow's older name for ``schedule``; accept either."""
-        if schedule_interval is NOTSET:
-            return schedule
-        if schedule is not None:
+    def _pick_schedule(self, schedule: Any, schedule_interval: Any, timetable: Any) -> Any:
+        """``schedule_interval`` and ``timetable`` are Airflow's older names for
+        ``schedule``; accept any one of them."""
+        given = [
+            value
+            for value, unset in ((schedule, None), (schedule_interval, NOTSET), (timetable, None))
+            if value is not unset
+        ]
+        if len(given) > 1:
             raise DagDefinitionError(
-                f"DAG {self.dag_id!r}: pass either schedule or schedule_interval, not both"
+                f"DAG {self.dag_id!r}: pass one of schedule, schedule_interval and timetable"
             )
-        return schedule_interval
+        return given[0] if given else None
 
     def _positive(self, value: Any, name: str) -> int:
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
@@ -126,6 +167,30 @@ class DAG:
                 f"DAG {self.dag_id!r}: {name} must be a positive integer, got {value!r}"
             )
         return value
+
+    def _consecutive_failures(self, value: Any) -> int:
+        """0 means the configured default (itself 0: never pause), as in Airflow."""
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise DagDefinitionError(
+                f"DAG {self.dag_id!r}: max_consecutive_failed_dag_runs must be an integer "
+                f">= 0, got {value!r}"
+            )
+        if value == 0:
+            from flowsched.config import conf
+
+            return conf.getint("core", "max_consecutive_failed_dag_runs_per_dag")
+        return value
+
+    def _owner_links(self, links: dict[str, str] | None) -> dict[str, str]:
+        """Each owner's link must be an http(s) URL or a mailto: address, as in Airflow."""
+        links = dict(links or {})
+        bad = {owner: link for owner, link in links.items() if not _is_owner_link(link)}
+        if bad:
+            raise DagDefinitionError(
+                f"DAG {self.dag_id!r}: owner_links must be http(s) URLs or mailto: addresses; "
+                f"bad: {bad}"
+            )
+        return links
 
     def _tags(self, tags: Iterable[str] | None) -> list[str]:
         result = list(dict.fromkeys(tags or []))
@@ -155,11 +220,24 @@ class DAG:
             self.start_date = min(starts)
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise DagDefinitionError(f"DAG {self.dag_id!r}: end_date is before start_date")
+        self._check_fail_stop()
         required = [name for name, param in self.params.items() if not param.has_default]
         if scheduled and required:
             raise DagDefinitionError(
                 f"DAG {self.dag_id!r}: scheduled runs cannot supply param(s) "
                 f"{', '.join(map(repr, required))} that have no default"
+            )
+
+    def _check_fail_stop(self) -> None:
+        """As Airflow: in a fail_stop DAG every task has the all_success trigger rule (any
+        other rule would let a task run after a failure the DAG is meant to stop at)."""
+        if not self.fail_stop:
+            return
+        others = [t.task_id for t in self.tasks if getattr(t, "trigger_rule", "") != "all_success"]
+        if others:
+            raise DagDefinitionError(
+                f"DAG {self.dag_id!r} has fail_stop=True, so its tasks must keep the "
+                f"all_success trigger rule; these do not: {', '.join(others)}"
             )
 
     # --- structure -----------------------------------------------------------------------
@@ -316,6 +394,18 @@ class DAG:
         return self.schedule
 
     @property
+    def dag_display_name(self) -> str:
+        return self._dag_display_name or self.dag_id
+
+    def parse_warnings(self) -> list[str]:
+        """The Airflow arguments given to this DAG or its tasks that change nothing here."""
+        by_name: dict[str, list[str]] = {}
+        for task in self.tasks:
+            for name in getattr(task, "ignored_args", {}):
+                by_name.setdefault(name, []).append(task.task_id)
+        return parse_warnings(self.ignored_args, by_name)
+
+    @property
     def owner(self) -> str:
         """The tasks' owners, as Airflow shows them in its DAG list."""
         owners = dict.fromkeys(getattr(task, "owner", DEFAULT_OWNER) for task in self.tasks)
@@ -340,6 +430,15 @@ class DAG:
 
     def __repr__(self) -> str:
         return f"<DAG: {self.dag_id}>"
+
+
+def _is_owner_link(link: Any) -> bool:
+    parts = urlsplit(link) if isinstance(link, str) else None
+    if parts is None:
+        return False
+    if parts.scheme == "mailto":
+        return bool(parts.path)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def _str_list(value: str | Iterable[str] | None) -> list[str]:

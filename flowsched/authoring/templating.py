@@ -44,32 +44,41 @@ def _iso_datetimes(value: Any) -> Any:
 def jinja_env_for(dag: DAG | None) -> jinja2.Environment:
     """One environment per DAG (cached on it): search path, macros and filters of the DAG."""
     if dag is None:
-        return _make_env([], {}, {}, native=False)
+        return _make_env([], {}, {}, native=False, options={})
     if dag._jinja_env is None:
         searchpath = [*dag.template_searchpath, os.path.dirname(dag.fileloc or "") or "."]
+        options = {"undefined": dag.template_undefined} if dag.template_undefined else {}
         dag._jinja_env = _make_env(
             searchpath,
             dag.user_defined_macros,
             dag.user_defined_filters,
             native=dag.render_template_as_native_obj,
+            options={**options, **dag.jinja_environment_kwargs},
         )
     return dag._jinja_env
 
 
 def _make_env(
-    searchpath: list[str], macros: dict[str, Any], filters: dict[str, Any], native: bool
+    searchpath: list[str],
+    macros: dict[str, Any],
+    filters: dict[str, Any],
+    native: bool,
+    options: dict[str, Any],
 ) -> jinja2.Environment:
+    """``options`` (the DAG's ``template_undefined`` and ``jinja_environment_kwargs``)
+    override the defaults, as in Airflow."""
     env_class = (
         jinja2.nativetypes.NativeEnvironment if native else jinja2.sandbox.SandboxedEnvironment
     )
-    env = env_class(
-        loader=jinja2.FileSystemLoader(searchpath),
-        finalize=None if native else _iso_datetimes,
-        undefined=jinja2.StrictUndefined,
-        extensions=["jinja2.ext.do"],
-        keep_trailing_newline=True,
-        cache_size=0,
-    )
+    defaults: dict[str, Any] = {
+        "loader": jinja2.FileSystemLoader(searchpath),
+        "finalize": None if native else _iso_datetimes,
+        "undefined": jinja2.StrictUndefined,
+        "extensions": ["jinja2.ext.do"],
+        "keep_trailing_newline": True,
+        "cache_size": 0,
+    }
+    env = env_class(**{**defaults, **options})
     env.globals.update(macros)
     env.filters.update(FILTERS)
     env.filters.update(filters)

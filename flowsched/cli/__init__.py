@@ -11,7 +11,8 @@ import sys
 
 import click
 
-from flowsched.cli.errors import run_guarded
+from flowsched.cli.errors import UserError, run_guarded
+from flowsched.operations.errors import OperationError
 
 # command name -> "module:attribute"
 SUBCOMMANDS = {
@@ -20,6 +21,7 @@ SUBCOMMANDS = {
     "connections": "flowsched.cli.connections:connections",
     "dags": "flowsched.cli.dags:dags",
     "db": "flowsched.cli.db:db",
+    "import-crontab": "flowsched.cli.import_crontab:import_crontab",
     "jobs": "flowsched.cli.jobs:jobs",
     "pools": "flowsched.cli.pools:pools",
     "scheduler": "flowsched.cli.scheduler:scheduler",
@@ -42,6 +44,13 @@ class LazyGroup(click.Group):
             return None
         module_name, attribute = target.split(":")
         return getattr(importlib.import_module(module_name), attribute)
+
+    def invoke(self, ctx: click.Context) -> object:
+        """An operation's refusal is the user's to fix: one ``Error:`` line, exit 1."""
+        try:
+            return super().invoke(ctx)
+        except OperationError as exc:
+            raise UserError(exc.message) from None
 
     @staticmethod
     def _importable(name: str) -> bool:

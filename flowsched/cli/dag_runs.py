@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 import pendulum
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowsched.cli.dags import cli_user, get_dag_model, get_serialized_dag, no_such_dag, scan
@@ -22,28 +22,16 @@ from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.db import session_scope
 from flowsched.db.states import FINISHED_RUN_STATES, DagRunState
-from flowsched.db.tables import (
-    AuditLog,
-    DagFile,
-    DagModel,
-    DagRun,
-    SerializedDagModel,
-    TaskInstance,
-    TaskInstanceHistory,
-    XCom,
-    utcnow,
-)
-from flowsched.exceptions import ParamValidationError
-from flowsched.parsing.serialize import SerializedDAG
+from flowsched.db.tables import DagModel, DagRun, TaskInstance, TaskInstanceHistory, utcnow
+from flowsched.operations import dags as dag_ops
+from flowsched.operations import runs as run_ops
+from flowsched.operations.runs import delete_runs, trigger_run
 from flowsched.scheduling import runs
-from flowsched.scheduling.wakeup import nudge_scheduler
-from flowsched.timetables import DataInterval
 
 FAILED_TRY_STATES = ("failed", "up_for_retry")
 RUN_COLUMNS = [
     "dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date", "duration",
 ]  # fmt: skip
-MAX_BACKFILL_RUNS = 10_000
 
 
 def parse_date(value: str, zone: str, what: str) -> datetime:
@@ -64,22 +52,14 @@ def _parse_datetime(value: str, zone: str) -> datetime | None:
     return pendulum.instance(parsed).in_timezone("UTC")
 
 
-def parse_conf(text: str | None, dag: SerializedDAG) -> dict[str, Any]:
-    """The --conf JSON object, checked against the DAG's params."""
+def parse_conf(text: str | None) -> Any:
+    """The --conf JSON text as a value (the operation checks it is a fitting object)."""
     if text is None:
-        conf: Any = {}
-    else:
-        try:
-            conf = json.loads(text)
-        except json.JSONDecodeError as exc:
-            fail(f"--conf is not valid JSON: {exc}")
-        if not isinstance(conf, dict):
-            fail(f"--conf must be a JSON object, not {type(conf).__name__}")
+        return {}
     try:
-        dag.resolve_params(conf)
-    except ParamValidationError as exc:
-        fail(f"--conf does not fit the params of DAG {dag.dag_id!r}: {exc}")
-    return conf
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        fail(f"--conf is not valid JSON: {exc}")
 
 
 def find_run(session: Session, dag_id: str, run_id: str) -> DagRun:
@@ -107,64 +87,17 @@ def trigger(
     """Queue a manual run; the scheduler starts it (when the DAG is not paused)."""
     scan()
     with session_scope() as session:
-        model = get_dag_model(session, dag_id)
         dag = get_serialized_dag(session, dag_id)
-        conf = parse_conf(conf_text, dag)
-        when = (
-            parse_date(logical_date, dag.timezone, "--logical-date") if logical_date else utcnow()
-        )
-        run = _manual_run(session, dag, when, conf, run_id)
-        session.add(
-            AuditLog(
-                user=cli_user(),
-                event="trigger",
-                dag_id=dag_id,
-                run_id=run.run_id,
-                extra=json.dumps({"conf": conf}),
-            )
-        )
-        paused = model.is_paused
-    nudge_scheduler()
-    click.echo(
-        f"Queued run {run.run_id} of {dag_id} (logical date {run.logical_date.isoformat()})."
-    )
+        when = parse_date(logical_date, dag.timezone, "--logical-date") if logical_date else None
+        run = trigger_run(
+            session, dag_id, actor=cli_user(), conf=parse_conf(conf_text), logical_date=when,
+            run_id=run_id,
+        )  # fmt: skip
+        run_id, when = run.run_id, run.logical_date
+        paused = get_dag_model(session, dag_id).is_paused
+    click.echo(f"Queued run {run_id} of {dag_id} (logical date {when.isoformat()}).")
     if paused:
         click.echo(f"DAG {dag_id!r} is paused: the run starts once it is unpaused.", err=True)
-
-
-def _manual_run(
-    session: Session,
-    dag: SerializedDAG,
-    when: datetime,
-    conf: dict[str, Any],
-    run_id: str | None,
-    run_type: str = runs.MANUAL,
-) -> DagRun:
-    run_id = run_id or runs.run_id_for(run_type, when)
-    if not 0 < len(run_id) <= 250:
-        fail("--run-id must have 1 to 250 characters")
-    clash = runs.run_exists(session, dag.dag_id, run_id=run_id) or runs.run_exists(
-        session, dag.dag_id, logical_date=when
-    )
-    if clash is not None:
-        fail(
-            f"DAG {dag.dag_id!r} already has a run {clash.run_id!r} at "
-            f"{clash.logical_date.isoformat()}; choose another --logical-date or --run-id"
-        )
-    interval = dag.timetable.infer_manual_data_interval(when)
-    run = runs.new_run(
-        dag.dag_id,
-        run_type,
-        interval,
-        logical_date=when,
-        run_after=utcnow(),
-        conf=conf,
-        run_id=run_id,
-        triggered_by=cli_user(),
-    )
-    session.add(run)
-    session.flush()
-    return run
 
 
 # --- list-runs / state -----------------------------------------------------------------------
@@ -232,7 +165,10 @@ def test_dag_run(dag_id: str, logical_date: str | datetime | None, conf_text: st
         else:
             when = logical_date or utcnow()
         _replace_test_run(session, dag_id, when)
-        run = _manual_run(session, dag, when, parse_conf(conf_text, dag), None, runs.TEST)
+        run = trigger_run(
+            session, dag_id, actor=cli_user(), conf=parse_conf(conf_text), logical_date=when,
+            run_type=runs.TEST,
+        )  # fmt: skip
         runs.start_run(session, dag, run, utcnow())
         key = (dag_id, run.run_id)
     click.echo(f"Testing {dag_id}, run {key[1]}")
@@ -353,65 +289,17 @@ def backfill(dag_id: str, start: str, end: str, dry_run: bool, wait: bool, outpu
         dag = get_serialized_dag(session, dag_id)
         first = parse_date(start, dag.timezone, "--start-date")
         last = parse_date(end, dag.timezone, "--end-date")
-        if last < first:
-            fail("--end-date is before --start-date")
-        planned = _backfill_plan(session, dag, first, last)
-        if not dry_run:
-            created = [
-                _backfill_run(session, dag, interval) for interval, exists in planned if not exists
-            ]
+        plan = run_ops.backfill(session, dag_id, first, last, actor=cli_user(), dry_run=dry_run)
+    created = "would create" if dry_run else "created"
     rows = [
-        {"logical_date": interval.start, "data_interval_end": interval.end,
-         "run_id": runs.run_id_for(runs.BACKFILL, interval.start),
-         "action": "exists, left alone" if exists else ("would create" if dry_run else "created")}
-        for interval, exists in planned
+        {"logical_date": run.interval.start, "data_interval_end": run.interval.end,
+         "run_id": run.run_id, "action": "exists, left alone" if run.exists else created}
+        for run in plan
     ]  # fmt: skip
     render(rows, ["logical_date", "data_interval_end", "run_id", "action"], output)
-    if dry_run or not created:
-        return
-    nudge_scheduler()
-    if wait:
-        _wait_for(dag_id, created)
-
-
-def _backfill_plan(
-    session: Session, dag: SerializedDAG, first: datetime, last: datetime
-) -> list[tuple[DataInterval, bool]]:
-    """Each interval whose logical date is in [first, last], and whether its run exists."""
-    if not dag.timetable.periodic and dag.timetable.kind != "once":
-        fail(f"DAG {dag.dag_id!r} has schedule {dag.timetable.summary}: nothing to backfill")
-    plan: list[DataInterval] = []
-    info = None
-    while len(plan) <= MAX_BACKFILL_RUNS:
-        info = dag.timetable.next_dagrun_info(
-            last_automated_data_interval=info.data_interval if info else None,
-            start_date=first,
-            end_date=last,
-            catchup=True,
-            now=utcnow(),
-        )
-        if info is None:
-            break
-        plan.append(info.data_interval)
-    if len(plan) > MAX_BACKFILL_RUNS:
-        fail(f"that is more than {MAX_BACKFILL_RUNS} runs; backfill a shorter range at a time")
-    existing = set(
-        session.scalars(
-            select(DagRun.logical_date).where(
-                DagRun.dag_id == dag.dag_id, DagRun.logical_date.between(first, last)
-            )
-        )
-    )
-    return [(interval, interval.start in existing) for interval in plan]
-
-
-def _backfill_run(session: Session, dag: SerializedDAG, interval: DataInterval) -> str:
-    run = runs.new_run(
-        dag.dag_id, runs.BACKFILL, interval, run_after=utcnow(), triggered_by=cli_user()
-    )
-    session.add(run)
-    session.add(AuditLog(user=cli_user(), event="backfill", dag_id=dag.dag_id, run_id=run.run_id))
-    return run.run_id
+    new_runs = [run.run_id for run in plan if not run.exists]
+    if wait and new_runs and not dry_run:
+        _wait_for(dag_id, new_runs)
 
 
 def _wait_for(dag_id: str, run_ids: list[str]) -> None:
@@ -465,30 +353,13 @@ def delete_dag(dag_id: str, yes: bool) -> None:
     the next scan (as in Airflow). Remove the file to delete the DAG for good.
     """
     with session_scope(readonly=True) as session:
-        model = session.get(DagModel, dag_id)
-        if model is None:
-            fail(no_such_dag(dag_id))
-        fileloc = model.fileloc
-        count = session.scalar(select(func.count()).where(DagRun.dag_id == dag_id))
+        get_dag_model(session, dag_id)
+        count = dag_ops.count_runs(session, dag_id)
     if not yes:  # asked outside any write transaction: the scheduler must not wait on a person
         click.confirm(f"Delete DAG {dag_id!r} and its {count} run(s)?", abort=True)
     with session_scope() as session:
-        delete_runs(session, dag_id, None)
-        for table in (SerializedDagModel, DagModel):
-            session.execute(delete(table).where(table.dag_id == dag_id))
-        # forget the file's parse, so the next scan reads it again instead of skipping it
-        session.execute(delete(DagFile).where(DagFile.fileloc == fileloc))
-        session.add(AuditLog(user=cli_user(), event="delete_dag", dag_id=dag_id))
+        count = dag_ops.delete_dag(session, dag_id, actor=cli_user())
     click.echo(f"Deleted DAG {dag_id!r} and {count} run(s).")
-
-
-def delete_runs(session: Session, dag_id: str, run_ids: Sequence[str] | None) -> None:
-    """Delete runs (all of the DAG's when ``run_ids`` is None) with everything they hold."""
-    for table in (XCom, TaskInstanceHistory, TaskInstance, DagRun):
-        statement = delete(table).where(table.dag_id == dag_id)
-        if run_ids is not None:
-            statement = statement.where(table.run_id.in_(run_ids))
-        session.execute(statement)
 
 
 RUN_COMMANDS: list[click.Command] = [trigger, list_runs, run_state, test, backfill, delete_dag]

@@ -23,7 +23,8 @@ from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.config import conf
 from flowsched.db import require_current_schema, session_scope
-from flowsched.db.tables import AuditLog, DagModel, ParseImportError, SerializedDagModel, utcnow
+from flowsched.db.tables import DagModel, ParseImportError, SerializedDagModel, utcnow
+from flowsched.operations.dags import set_paused
 from flowsched.parsing.scan import ScanResult, parse_dags_folder
 from flowsched.parsing.serialize import SerializedDAG, SerializedTask
 from flowsched.timetables import DagRunInfo, upcoming_runs
@@ -366,24 +367,15 @@ def pause(dag_id: str) -> None:
 def unpause(dag_id: str) -> None:
     """Let the scheduler create and start runs of this DAG again."""
     _set_paused(dag_id, paused=False)
-    from flowsched.scheduling.wakeup import nudge_scheduler
-
-    nudge_scheduler()  # a due run starts now, not at the scheduler's next idle poll
 
 
 def _set_paused(dag_id: str, paused: bool) -> None:
     scan()
     word = "paused" if paused else "unpaused"
     with session_scope() as session:
-        dag = get_dag_model(session, dag_id)
-        if dag.is_paused == paused:
-            click.echo(f"DAG {dag_id!r} is already {word}.")
-            return
-        dag.is_paused = paused
-        session.add(
-            AuditLog(user=cli_user(), event="pause" if paused else "unpause", dag_id=dag_id)
-        )
-    click.echo(f"DAG {dag_id!r} {word}.")
+        get_dag_model(session, dag_id)
+        changed = set_paused(session, dag_id, paused, actor=cli_user())
+    click.echo(f"DAG {dag_id!r} {word}." if changed else f"DAG {dag_id!r} is already {word}.")
 
 
 # Run commands (trigger, list-runs, state, test, backfill, delete) live in their own module;

@@ -1,17 +1,12 @@
 """``flowsched tasks`` commands that read or change task instances: list, state, clear.
 
-Clearing gives a task instance a new try: its state goes back to None (the scheduler
-increments try_number when it schedules the new try), its earlier tries stay in the try
-history, and a run that had ended goes back to queued so the scheduler picks it up.
-Instances queued or running are left alone: their try is in flight.
+Clearing is ``flowsched.operations.task_instances.clear_task_instances`` (its docstring says
+what a clear resets); this module lists what it would clear and asks first.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections import defaultdict
-from datetime import datetime
 from typing import Any
 
 import click
@@ -23,21 +18,11 @@ from flowsched.cli.dags import cli_user, get_serialized_dag, scan, tree_lines
 from flowsched.cli.errors import fail
 from flowsched.cli.output import render
 from flowsched.db import session_scope
-from flowsched.db.states import (
-    FINISHED_RUN_STATES,
-    RUNNING_TI_STATES,
-    DagRunState,
-    TaskInstanceState,
-    transition_run,
-)
-from flowsched.db.tables import AuditLog, DagRun, TaskInstance, utcnow
+from flowsched.db.tables import DagRun, TaskInstance
+from flowsched.operations.task_instances import TaskSelection, clear_task_instances
 from flowsched.parsing.serialize import SerializedDAG
-from flowsched.scheduling.bulk import transition_many
-from flowsched.scheduling.wakeup import nudge_scheduler
 
 SHOWN_BEFORE_CONFIRM = 40
-CLEARABLE = [None, *(state.value for state in TaskInstanceState if state not in RUNNING_TI_STATES)]
-FAILED_STATES = (TaskInstanceState.FAILED, TaskInstanceState.UPSTREAM_FAILED)
 
 
 @click.command("list")
@@ -111,11 +96,18 @@ def clear(
     scan()
     with session_scope(readonly=True) as session:
         dag = get_serialized_dag(session, dag_id)
-        task_ids = _selected_tasks(dag, task_regex, downstream=downstream, upstream=upstream)
-        run_ids = _selected_runs(session, dag, run_id, start, end)
-        found = _instances(session, dag_id, run_ids, task_ids, only_failed)
-    todo = [ti for ti in found if ti["state"] not in RUNNING_TI_STATES]
-    busy = len(found) - len(todo)
+        selection = TaskSelection(
+            dag_id,
+            _selected_runs(session, dag, run_id, start, end),
+            _matching_tasks(dag, task_regex),
+            downstream=downstream,
+            upstream=upstream,
+        )
+        found = clear_task_instances(
+            session, [selection], actor=cli_user(), only_failed=only_failed, dry_run=True
+        )
+        todo = [_row(ti) for ti in found.selected if ti not in found.left_running]
+    busy = len(found.selected) - len(todo)
     if not todo:
         click.echo("No task instance to clear." + _busy_note(busy))
         return
@@ -123,26 +115,18 @@ def clear(
         _show(todo)
         click.confirm(f"Clear these {len(todo)} task instance(s)?", abort=True)
     with session_scope() as session:
-        cleared = _clear(session, dag, todo)
-        session.add(
-            AuditLog(
-                user=cli_user(),
-                event="clear",
-                dag_id=dag_id,
-                extra=json.dumps({"cleared": cleared, "tasks": sorted(task_ids)}),
-            )
+        result = clear_task_instances(
+            session, [selection], actor=cli_user(), only_failed=only_failed
         )
-    nudge_scheduler()
-    click.echo(f"Cleared {cleared} task instance(s)." + _busy_note(busy + len(todo) - cleared))
+    cleared, busy = len(result.cleared), len(result.left_running)
+    click.echo(f"Cleared {cleared} task instance(s)." + _busy_note(busy))
 
 
 def _busy_note(count: int) -> str:
     return f" {count} queued or running, left alone." if count else ""
 
 
-def _selected_tasks(
-    dag: SerializedDAG, regex: str | None, *, downstream: bool, upstream: bool
-) -> set[str]:
+def _matching_tasks(dag: SerializedDAG, regex: str | None) -> set[str]:
     try:
         pattern = re.compile(regex or "")
     except re.error as exc:
@@ -150,12 +134,17 @@ def _selected_tasks(
     chosen = {task_id for task_id in dag.task_ids if pattern.search(task_id)}
     if not chosen:
         fail(f"no task of DAG {dag.dag_id!r} matches {regex!r}")
-    for task_id in list(chosen):
-        if downstream:
-            chosen |= dag.get_flat_relative_ids(task_id)
-        if upstream:
-            chosen |= dag.get_flat_relative_ids(task_id, upstream=True)
     return chosen
+
+
+def _row(ti: TaskInstance) -> dict[str, Any]:
+    return {
+        "run_id": ti.run_id,
+        "task_id": ti.task_id,
+        "map_index": ti.map_index,
+        "state": ti.state,
+        "try_number": ti.try_number,
+    }
 
 
 def _selected_runs(
@@ -171,26 +160,6 @@ def _selected_runs(
     return list(session.scalars(query))
 
 
-def _instances(
-    session: Session, dag_id: str, run_ids: list[str], task_ids: set[str], only_failed: bool
-) -> list[dict[str, Any]]:
-    query = select(
-        TaskInstance.run_id,
-        TaskInstance.task_id,
-        TaskInstance.map_index,
-        TaskInstance.state,
-        TaskInstance.try_number,
-    ).where(
-        TaskInstance.dag_id == dag_id,
-        TaskInstance.run_id.in_(run_ids),
-        TaskInstance.task_id.in_(task_ids),
-    )
-    if only_failed:
-        query = query.where(TaskInstance.state.in_(FAILED_STATES))
-    query = query.order_by(TaskInstance.run_id, TaskInstance.task_id, TaskInstance.map_index)
-    return [row._asdict() for row in session.execute(query)]
-
-
 def _show(todo: list[dict[str, Any]]) -> None:
     render(
         todo[:SHOWN_BEFORE_CONFIRM],
@@ -199,41 +168,6 @@ def _show(todo: list[dict[str, Any]]) -> None:
     )
     if len(todo) > SHOWN_BEFORE_CONFIRM:
         click.echo(f"... and {len(todo) - SHOWN_BEFORE_CONFIRM} more")
-
-
-def _clear(session: Session, dag: SerializedDAG, todo: list[dict[str, Any]]) -> int:
-    """Guarded reset to None; max_tries becomes try_number + the task's retries, so a
-    cleared task gets its full retries again (batched by run and by that value)."""
-    batches: dict[tuple[str, int], list[tuple[str, int]]] = defaultdict(list)
-    for ti in todo:
-        retries = dag.task_dict[ti["task_id"]].retries if dag.has_task(ti["task_id"]) else 0
-        batches[(ti["run_id"], ti["try_number"] + retries)].append((ti["task_id"], ti["map_index"]))
-    cleared = 0
-    touched_runs = set()
-    for (run_id, max_tries), keys in batches.items():
-        won = transition_many(
-            session, dag.dag_id, run_id, keys, expected=CLEARABLE, new=None,
-            max_tries=max_tries, next_try_at=None, start_date=None, end_date=None, duration=None,
-        )  # fmt: skip
-        cleared += len(won)
-        if won:
-            touched_runs.add(run_id)
-    _requeue_runs(session, dag.dag_id, touched_runs, utcnow())
-    return cleared
-
-
-def _requeue_runs(session: Session, dag_id: str, run_ids: set[str], now: datetime) -> None:
-    """Ended runs with cleared instances go back to queued (within max_active_runs)."""
-    for run_id in sorted(run_ids):
-        transition_run(
-            session,
-            dag_id=dag_id,
-            run_id=run_id,
-            expected=list(FINISHED_RUN_STATES),
-            new=DagRunState.QUEUED,
-            queued_at=now,
-            end_date=None,
-        )
 
 
 ADMIN_COMMANDS: list[click.Command] = [list_tasks, task_state, clear]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flowsched.db.base import ID_LENGTH, Base, UtcDateTime, utcnow
@@ -28,6 +28,13 @@ class DagModel(Base):
     schedule_description: Mapped[str | None] = mapped_column(Text)
     max_active_runs: Mapped[int] = mapped_column(Integer, default=16)
     max_active_tasks: Mapped[int] = mapped_column(Integer, default=16)
+    dag_display_name: Mapped[str | None] = mapped_column(String(2000))
+    owner_links: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    # read when a task fails (fail_stop) or a run fails (auto-pause), without the JSON
+    fail_stop: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    max_consecutive_failed_dag_runs: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
     last_parsed_time: Mapped[datetime | None] = mapped_column(UtcDateTime)
     next_dagrun: Mapped[datetime | None] = mapped_column(UtcDateTime)
     next_dagrun_data_interval_start: Mapped[datetime | None] = mapped_column(UtcDateTime)

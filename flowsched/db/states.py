@@ -47,7 +47,7 @@ RUNNING_TI_STATES = frozenset({TI.QUEUED, TI.RUNNING})
 FINISHED_RUN_STATES = frozenset({DagRunState.SUCCESS, DagRunState.FAILED})
 
 
-def _state_in(column: Any, expected: Iterable[str | None]) -> Any:
+def state_in(column: Any, expected: Iterable[str | None]) -> Any:
     states = [s for s in expected if s is not None]
     condition = column.in_(states)
     if None in expected:
@@ -76,7 +76,7 @@ def transition_ti(
             TaskInstance.run_id == run_id,
             TaskInstance.task_id == task_id,
             TaskInstance.map_index == map_index,
-            _state_in(TaskInstance.state, expected),
+            state_in(TaskInstance.state, expected),
         )
         .values(state=new, **values)
         .execution_options(synchronize_session=False)

@@ -6,6 +6,7 @@ from flowsched.db.dag import DagFile, DagModel, ParseImportError, SerializedDagM
 from flowsched.db.dagrun import DagRun
 from flowsched.db.job import Job
 from flowsched.db.pool import DEFAULT_POOL, Pool
+from flowsched.db.slamiss import SlaMiss
 from flowsched.db.states import DagRunState, TaskInstanceState
 from flowsched.db.taskinstance import TaskInstance, TaskInstanceHistory
 from flowsched.db.user import AuditLog, User
@@ -25,6 +26,7 @@ __all__ = [
     "ParseImportError",
     "Pool",
     "SerializedDagModel",
+    "SlaMiss",
     "TaskInstance",
     "TaskInstanceHistory",
     "TaskInstanceState",

@@ -47,6 +47,8 @@ class TaskInstance(_TryColumns, Base):
     last_heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     external_executor_id: Mapped[str | None] = mapped_column(String(250))
     rendered_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A deferred try's trigger and where it resumes (runner/deferral.py); None otherwise.
+    deferral: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (

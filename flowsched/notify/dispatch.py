@@ -9,6 +9,8 @@ The rules, which make alerts exact (one e-mail per failed try when asked, none o
   ``on_retry_callback=send_webhook_notification(url)``.
 - ``dag_failure``: as ``failure``, with ``[alerts] email`` as the recipients when the
   event names none.
+- ``sla_miss``: as ``dag_failure`` (the task's ``email``, else ``[alerts] email``; the
+  webhooks), whatever ``email_on_failure`` says: an SLA is asked for explicitly.
 - ``success``: nothing (``on_success_callback`` with a notifier is the way to ask).
 
 Each event must be dispatched once; the caller (runner or scheduler) owns that.
@@ -59,18 +61,20 @@ def _unique(values: Iterable[str]) -> list[str]:
 def _recipients(event: TaskEvent) -> list[str]:
     if event.kind == "retry":
         wanted = event.email_on_retry
+    elif event.kind == "sla_miss":
+        wanted = True
     else:
         wanted = event.kind in ("failure", "dag_failure") and event.email_on_failure
     if not wanted:
         return []
     recipients = _unique(event.recipients)
-    if not recipients and event.kind == "dag_failure":
+    if not recipients and event.kind in ("dag_failure", "sla_miss"):
         recipients = _unique(conf.getlist("alerts", "email"))
     return recipients
 
 
 def _webhook_urls(event: TaskEvent) -> list[str]:
-    if event.kind not in ("failure", "dag_failure"):
+    if event.kind not in ("failure", "dag_failure", "sla_miss"):
         return []
     return _unique([*event.webhook_urls, *conf.getlist("alerts", "webhook_urls")])
 

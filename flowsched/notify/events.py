@@ -16,19 +16,21 @@ from urllib.parse import quote, urlencode
 
 from flowsched.config import conf
 
-EventKind = Literal["failure", "retry", "success", "dag_failure"]
+EventKind = Literal["failure", "retry", "success", "dag_failure", "sla_miss"]
 
 _VERBS: dict[EventKind, str] = {
     "failure": "Failed",
     "retry": "Up for retry",
     "success": "Succeeded",
     "dag_failure": "Run failed",
+    "sla_miss": "SLA missed",
 }
 
 
 @dataclass(frozen=True)
 class TaskEvent:
-    """One finished try (or, for ``dag_failure``, one failed run) worth telling people about.
+    """One finished try (or, for ``dag_failure``, one failed run; for ``sla_miss``, a task
+    instance not done by its deadline) worth telling people about.
 
     ``try_number`` counts from 1 and ``max_tries`` is the total number of tries the task
     may have (``retries + 1``), so "try 2/3" reads as people expect. ``log_url`` is derived
@@ -78,8 +80,8 @@ class TaskEvent:
     def headline(self) -> str:
         """``Failed: etl.load (try 2/3)``: the subject of an e-mail, the start of a message."""
         verb = _VERBS[self.kind]
-        if self.task_id is None:
-            return f"{verb}: {self.dag_id} (run {self.run_id})"
+        if self.task_id is None or self.kind == "sla_miss":
+            return f"{verb}: {self.label} (run {self.run_id})"
         return f"{verb}: {self.label} (try {self.try_number}/{self.max_tries})"
 
 

@@ -59,6 +59,12 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
         "max_active_tasks": dag.max_active_tasks,
         "dagrun_timeout": _seconds(dag.dagrun_timeout),
         "is_paused_upon_creation": dag.is_paused_upon_creation,
+        "dag_display_name": dag.dag_display_name,
+        "fail_stop": dag.fail_stop,
+        "max_consecutive_failed_dag_runs": dag.max_consecutive_failed_dag_runs,
+        "owner_links": dict(dag.owner_links),
+        "has_sla_miss_callback": bool(dag.callbacks("sla_miss_callback")),
+        "parse_warnings": dag.parse_warnings(),
         "params": _params(dag.params, f"DAG {dag.dag_id!r}"),
         "has_on_success_callback": bool(dag.callbacks("on_success_callback")),
         "has_on_failure_callback": bool(dag.callbacks("on_failure_callback")),
@@ -114,6 +120,13 @@ def _task(task: DAGNode, weight: int) -> dict[str, Any]:
         "downstream": sorted(task.downstream_task_ids),
         "trigger_rule": str(op.trigger_rule),
         "depends_on_past": op.depends_on_past,
+        "ignore_first_depends_on_past": op.ignore_first_depends_on_past,
+        "wait_for_past_depends_before_skipping": op.wait_for_past_depends_before_skipping,
+        "wait_for_downstream": op.wait_for_downstream,
+        "max_active_tis_per_dag": op.max_active_tis_per_dag,
+        "max_active_tis_per_dagrun": op.max_active_tis_per_dagrun,
+        "sla": _seconds(op.sla),
+        "task_display_name": op.task_display_name,
         "retries": op.retries,
         "retry_delay": _seconds(op.retry_delay),
         "retry_exponential_backoff": op.retry_exponential_backoff,
@@ -133,6 +146,9 @@ def _task(task: DAGNode, weight: int) -> dict[str, Any]:
         "has_on_success_callback": bool(op.callbacks("on_success_callback")),
         "has_on_retry_callback": bool(op.callbacks("on_retry_callback")),
         "doc_md": op.doc_md,
+        "doc_json": op.doc_json,
+        "doc_yaml": op.doc_yaml,
+        "doc_rst": op.doc_rst,
         "template_fields": list(op.template_fields),
         "is_sensor": op.is_sensor,
         "sensor_mode": op.mode if op.is_sensor else None,
@@ -143,6 +159,8 @@ def _task(task: DAGNode, weight: int) -> dict[str, Any]:
         "ui_color": op.ui_color,
         "ui_fgcolor": op.ui_fgcolor,
         "mapped": _mapped(task) if task.is_mapped else None,
+        "extra_links": list(op.extra_links),
+        "extra": _ensure_json(op.serialized_extra(), f"Task {task.task_id!r}"),
         "skips_downstream": _skips_downstream(op),
     }
 
@@ -243,7 +261,19 @@ class SerializedTask:
     ui_color: str
     ui_fgcolor: str
     mapped: MappedInput | None
-    skips_downstream: bool
+    ignore_first_depends_on_past: bool = True
+    wait_for_past_depends_before_skipping: bool = False
+    wait_for_downstream: bool = False
+    max_active_tis_per_dag: int | None = None
+    max_active_tis_per_dagrun: int | None = None
+    sla: timedelta | None = None
+    task_display_name: str = ""
+    doc_json: str | None = None
+    doc_yaml: str | None = None
+    doc_rst: str | None = None
+    extra_links: tuple[str, ...] = ()
+    extra: Mapping[str, Any] | None = None
+    skips_downstream: bool = False
 
     @property
     def is_mapped(self) -> bool:
@@ -295,6 +325,20 @@ class SerializedTask:
             ui_color=d.get("ui_color", "#fff"),
             ui_fgcolor=d.get("ui_fgcolor", "#000"),
             mapped=MappedInput.from_dict(d["mapped"]) if d["mapped"] else None,
+            ignore_first_depends_on_past=d.get("ignore_first_depends_on_past", True),
+            wait_for_past_depends_before_skipping=d.get(
+                "wait_for_past_depends_before_skipping", False
+            ),
+            wait_for_downstream=d.get("wait_for_downstream", False),
+            max_active_tis_per_dag=d.get("max_active_tis_per_dag"),
+            max_active_tis_per_dagrun=d.get("max_active_tis_per_dagrun"),
+            sla=_delta(d.get("sla")),
+            task_display_name=d.get("task_display_name") or d["task_id"],
+            doc_json=d.get("doc_json"),
+            doc_yaml=d.get("doc_yaml"),
+            doc_rst=d.get("doc_rst"),
+            extra_links=tuple(d.get("extra_links", ())),
+            extra=d.get("extra"),
             skips_downstream=d.get("skips_downstream", False),
         )
 
@@ -324,6 +368,12 @@ class SerializedDAG:
         self.max_active_tasks: int = data["max_active_tasks"]
         self.dagrun_timeout = _delta(data["dagrun_timeout"])
         self.is_paused_upon_creation: bool | None = data.get("is_paused_upon_creation")
+        self.dag_display_name: str = data.get("dag_display_name") or self.dag_id
+        self.fail_stop: bool = data.get("fail_stop", False)
+        self.max_consecutive_failed_dag_runs: int = data.get("max_consecutive_failed_dag_runs", 0)
+        self.owner_links: dict[str, str] = dict(data.get("owner_links") or {})
+        self.has_sla_miss_callback: bool = data.get("has_sla_miss_callback", False)
+        self.parse_warnings: list[str] = list(data.get("parse_warnings") or [])
         self.params: dict[str, Param] = params_from_serialized(data["params"])
         self.has_on_success_callback: bool = data["has_on_success_callback"]
         self.has_on_failure_callback: bool = data["has_on_failure_callback"]

@@ -183,6 +183,10 @@ def _dag_values(fileloc: str, dag: ParsedDag, now: datetime) -> dict[str, Any]:
         "schedule_description": timetable.description,
         "max_active_runs": data["max_active_runs"],
         "max_active_tasks": data["max_active_tasks"],
+        "dag_display_name": data.get("dag_display_name"),
+        "owner_links": data.get("owner_links") or None,
+        "fail_stop": data.get("fail_stop", False),
+        "max_consecutive_failed_dag_runs": data.get("max_consecutive_failed_dag_runs", 0),
         "last_parsed_time": now,
     }
 

@@ -18,7 +18,9 @@ from flowsched.authoring.templating import jinja_env_for
 from flowsched.authoring.xcom_values import ensure_json
 from flowsched.db.tables import TaskInstanceState
 from flowsched.db.xcom import RETURN_VALUE_KEY, SKIPPED_KEY
-from flowsched.exceptions import RescheduleTask, TaskSkipped
+from flowsched.exceptions import RescheduleTask, TaskDeferred, TaskSkipped
+from flowsched.runner.callbacks import run_callbacks
+from flowsched.runner.deferral import resume, waiting
 from flowsched.runner.failure import TryError
 from flowsched.runner.interrupts import TaskInterrupted, execution_timeout
 from flowsched.runner.logs import TASK_LOGGER
@@ -38,6 +40,7 @@ class Outcome:
     error: BaseException | None = None
     reschedule_date: datetime | None = None
     skip: set[str] = field(default_factory=set)
+    deferral: dict[str, Any] | None = None
 
     @classmethod
     def failed(cls, error: BaseException) -> Outcome:
@@ -55,6 +58,7 @@ class TryResult:
     skip: set[str] = field(default_factory=set)
     reschedule_date: datetime | None = None
     error: TryError | None = None
+    deferral: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, outcome: Outcome, task: Any, ended_at: datetime) -> TryResult:
@@ -66,6 +70,7 @@ class TryResult:
             skip=outcome.skip,
             reschedule_date=outcome.reschedule_date,
             error=TryError.of(error) if error is not None else None,
+            deferral=outcome.deferral,
         )
 
 
@@ -89,19 +94,34 @@ def _masked(value: Any) -> Any:
 
 
 def run_task(
-    task: Any, context: dict[str, Any], on_rendered: Callable[[dict[str, Any]], None]
+    task: Any,
+    context: dict[str, Any],
+    on_rendered: Callable[[dict[str, Any]], None],
+    deferral: dict[str, Any] | None = None,
 ) -> Outcome:
-    """Render ``task``'s templates, execute it, and classify how it ended."""
+    """Render ``task``'s templates, execute it (or, for a deferred try, poll its trigger
+    and maybe resume it), and classify how it ended.
+
+    Around ``execute``, as in Airflow: ``pre_execute``, then the ``on_execute_callback``
+    (whose failure is only logged), and ``post_execute`` with the result; an exception
+    from ``pre_execute`` or ``post_execute`` fails the try."""
     try:
         task.render_template_fields(context, jinja_env_for(task.dag))
         on_rendered(rendered_fields(task))
+        task.pre_execute(context)
+        run_callbacks(task.on_execute_callback, context, "on_execute")
         timeout = task.execution_timeout
         with (
             execution_timeout(timeout.total_seconds() if timeout else None),
             current_context(context),
         ):
-            result = task.execute(context)
+            result = resume(task, context, deferral) if deferral else task.execute(context)
+        task.post_execute(context, result)
         return Outcome(State.SUCCESS, _checked_result(task, result), skip=_to_skip(task, result))
+    except TaskDeferred as deferred:
+        wait = waiting(deferred, task, context.get("ti"), deferral)
+        logger.info("Deferring: %r is next checked at %s", deferred.trigger, wait.check_at)
+        return Outcome(State.UP_FOR_RESCHEDULE, reschedule_date=wait.check_at, deferral=wait.record)
     except TaskSkipped as skip:
         logger.info("Skipping task: %s", skip)
         return Outcome(State.SKIPPED, error=skip)

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from flowsched.authoring.retries import retry_delay_for
-from flowsched.db.states import TaskInstanceState, transition_ti
-from flowsched.db.tables import DagRun, TaskInstance, utcnow
+from flowsched.db.states import UNFINISHED_TI_STATES, TaskInstanceState, state_in, transition_ti
+from flowsched.db.tables import DagModel, DagRun, TaskInstance, utcnow
 from flowsched.exceptions import TaskFailedNoRetry
 from flowsched.executors.base import TaskKey
 from flowsched.runner import callbacks
@@ -145,6 +145,8 @@ def handle_failure(
     )
     if not won:
         return None
+    if state == TaskInstanceState.FAILED:
+        stop_run_if_fail_stop(session, key, now)
     record_try(
         session,
         key,
@@ -169,6 +171,38 @@ def handle_failure(
 
     event.listen(session, "after_commit", after_commit, once=True)
     return state
+
+
+_STOPPABLE = [s for s in UNFINISHED_TI_STATES if s != TaskInstanceState.RUNNING]
+
+
+def stop_run_if_fail_stop(session: Session, key: TaskKey, now: datetime) -> None:
+    """A failed task of a ``fail_stop`` DAG stops its run, as in Airflow: the other
+    running tasks fail (their supervisors see it at their next heartbeat and stop the
+    try) and those not started or waiting to retry are skipped; in the same transaction
+    as the failure, whoever records it (the try, its supervisor, a zombie check)."""
+    fail_stop = select(DagModel.fail_stop).where(DagModel.dag_id == key.dag_id)
+    if not session.scalar(fail_stop):
+        return
+    others = (
+        update(TaskInstance)
+        .where(
+            TaskInstance.dag_id == key.dag_id,
+            TaskInstance.run_id == key.run_id,
+            TaskInstance.task_id != key.task_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        others.where(TaskInstance.state == TaskInstanceState.RUNNING).values(
+            state=TaskInstanceState.FAILED, end_date=now
+        )
+    )
+    session.execute(
+        others.where(state_in(TaskInstance.state, _STOPPABLE)).values(
+            state=TaskInstanceState.SKIPPED, end_date=now
+        )
+    )
 
 
 def describe(error: BaseException | str) -> str:

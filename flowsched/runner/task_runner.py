@@ -139,6 +139,7 @@ def record_result(key: TaskKey, dag: DAG, started: StartedTry, result: TryResult
             expected=State.RUNNING,
             state=result.state,
             next_try_at=result.reschedule_date,
+            deferral=result.deferral,
             **values,
         )
         if not won:

@@ -18,6 +18,7 @@ from flowsched.db.tables import TaskInstanceState, utcnow
 from flowsched.executors.base import TaskKey
 from flowsched.runner.callbacks import run_callbacks
 from flowsched.runner.context import try_context
+from flowsched.runner.deferral import resumable
 from flowsched.runner.execution import Outcome, TryResult, run_task
 from flowsched.runner.interrupts import sigterm_interrupts
 from flowsched.runner.logs import TASK_LOGGER, capture_try_output, log_path, try_log_file
@@ -35,6 +36,7 @@ CALLBACKS = {
     State.SUCCESS: ("on_success_callback", "on_success"),
     State.UP_FOR_RETRY: ("on_retry_callback", "on_retry"),
     State.FAILED: ("on_failure_callback", "on_failure"),
+    State.SKIPPED: ("on_skipped_callback", "on_skipped"),  # the task raised a skip
 }
 
 
@@ -85,7 +87,8 @@ class TryProcess:
         except BaseException as error:
             logger.exception("Could not prepare the task")
             return Outcome.failed(error)
-        return run_task(self.task, self.context, self._rendered)
+        deferral = resumable(self.started.row.deferral, self.key.try_number)
+        return run_task(self.task, self.context, self._rendered, deferral)
 
     def _rendered(self, fields: dict[str, Any]) -> None:
         if any(value not in (None, "", [], {}) for value in fields.values()):

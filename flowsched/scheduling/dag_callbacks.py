@@ -1,4 +1,5 @@
-"""DAG-level ``on_success_callback`` / ``on_failure_callback``, run in a child process.
+"""DAG-level ``on_success_callback`` / ``on_failure_callback`` / ``sla_miss_callback``,
+run in a child process.
 
 The scheduler never imports user code, so when a run whose DAG has such a callback ends,
 it starts ``python -m flowsched.scheduling.dag_callbacks DAG_ID RUN_ID STATE REASON`` and
@@ -12,6 +13,7 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
+from typing import Any
 
 from sqlalchemy import select
 
@@ -20,6 +22,7 @@ from flowsched.db.states import DagRunState
 from flowsched.db.tables import DagModel, DagRun
 
 log = logging.getLogger(__name__)
+SLA_MISS = "sla_miss"  # the "state" that asks for the sla_miss_callback
 
 
 def start(dag_id: str, run_id: str, state: str, reason: str) -> None:
@@ -53,8 +56,34 @@ def run(dag_id: str, run_id: str, state: str, reason: str) -> None:
         dag_run=dag_run,
     )
     context["reason"] = reason
+    if state == SLA_MISS:
+        _sla_miss_callbacks(dag, run_id)
+        return
     kind = "on_success_callback" if state == DagRunState.SUCCESS else "on_failure_callback"
     run_callbacks(dag.callbacks(kind), context, kind.removesuffix("_callback"))
+
+
+def _sla_miss_callbacks(dag: Any, run_id: str) -> None:
+    """Airflow's signature: ``(dag, task_list, blocking_task_list, slas, blocking_tis)``;
+    ``slas`` are the run's ``sla_miss`` rows, ``task_list`` one line per missed task. The
+    blocking lists (Airflow's guess at which upstream tasks held them up) are empty."""
+    from flowsched.db.tables import SlaMiss
+
+    with session_scope(readonly=True) as session:
+        slas = list(
+            session.scalars(
+                select(SlaMiss).where(SlaMiss.dag_id == dag.dag_id, SlaMiss.run_id == run_id)
+            )
+        )
+        session.expunge_all()
+    task_list = "\n".join(f"{sla.task_id} on {sla.logical_date.isoformat()}" for sla in slas)
+    for callback in dag.callbacks("sla_miss_callback"):
+        name = getattr(callback, "__qualname__", repr(callback))
+        try:
+            log.info("running sla_miss callback %s", name)
+            callback(dag, task_list, "", slas, [])
+        except Exception:
+            log.exception("sla_miss callback %s failed", name)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@
 Readiness is decided per run; slots are shared by all runs, so they are handed out here,
 across runs, from one query of what is in flight: ``core.parallelism`` (and the
 executor's free slots), pools (``pool_slots`` each; ``default_pool`` holds
-``core.default_pool_slots`` unless a row says otherwise) and each DAG's
-``max_active_tasks``. An instance that does not fit stays ``scheduled`` for a later pass.
+``core.default_pool_slots`` unless a row says otherwise), each DAG's
+``max_active_tasks`` and each task's ``max_active_tis_per_dag`` /
+``max_active_tis_per_dagrun``. An instance that does not fit stays ``scheduled`` for a
+later pass.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from flowsched.db.states import RUNNING_TI_STATES, TaskInstanceState
 from flowsched.db.tables import DEFAULT_POOL, Pool, TaskInstance
 from flowsched.executors.base import TaskKey
+from flowsched.parsing.serialize import SerializedTask
 from flowsched.scheduling import claims
 from flowsched.scheduling.bulk import transition_many
 from flowsched.scheduling.claims import RunKey
@@ -59,6 +62,47 @@ class Slots:
         self.per_dag[dag_id] += 1
 
 
+@dataclass
+class TaskLimits:
+    """Each task's own limits: instances in flight across all runs of its DAG
+    (``max_active_tis_per_dag``) and within one run (``max_active_tis_per_dagrun``),
+    counted from the database the first time a pass meets a task that has a limit."""
+
+    session: Session
+    in_runs: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
+
+    def fits(self, task: SerializedTask, dag_id: str, run_id: str) -> bool:
+        if task.max_active_tis_per_dag is None and task.max_active_tis_per_dagrun is None:
+            return True
+        in_runs = self._in_runs(dag_id, task.task_id)
+        per_dag, per_run = task.max_active_tis_per_dag, task.max_active_tis_per_dagrun
+        if per_dag is not None and in_runs.total() >= per_dag:
+            return False
+        return per_run is None or in_runs[run_id] < per_run
+
+    def take(self, task: SerializedTask, dag_id: str, run_id: str) -> None:
+        if (dag_id, task.task_id) in self.in_runs:
+            self.in_runs[(dag_id, task.task_id)][run_id] += 1
+
+    def _in_runs(self, dag_id: str, task_id: str) -> Counter[str]:
+        key = (dag_id, task_id)
+        if key not in self.in_runs:
+            rows = self.session.connection().execute(
+                _TASK_IN_FLIGHT, {"dag_id": dag_id, "task_id": task_id}
+            )
+            self.in_runs[key] = Counter(dict(rows.all()))
+        return self.in_runs[key]
+
+
+_TASK_IN_FLIGHT = (
+    select(TaskInstance.run_id, func.count())
+    .where(
+        TaskInstance.dag_id == bindparam("dag_id"),
+        TaskInstance.task_id == bindparam("task_id"),
+        TaskInstance.state.in_(RUNNING_TI_STATES),
+    )
+    .group_by(TaskInstance.run_id)
+)
 _IN_FLIGHT = (
     select(
         TaskInstance.dag_id,
@@ -123,15 +167,21 @@ def queue_scheduled(
     chosen: dict[RunKey, list[tuple[str, int]]] = defaultdict(list)
     filelocs: dict[str, str] = {}
     queues: dict[tuple[str, str, str, int], str] = {}
+    limits = TaskLimits(session)
     for row in claims.scheduled_tis(session, max(4 * slots.free, 64), only_run):
         if slots.free <= 0:
             break
         dag = store.get(session, row.dag_id)
-        if dag is None or not slots.fits(
-            row.pool, row.pool_slots, row.dag_id, dag.max_active_tasks
+        task = dag.task_dict.get(row.task_id) if dag is not None else None
+        if (
+            dag is None
+            or not slots.fits(row.pool, row.pool_slots, row.dag_id, dag.max_active_tasks)
+            or (task is not None and not limits.fits(task, row.dag_id, row.run_id))
         ):
             continue
         slots.take(row.pool, row.pool_slots, row.dag_id)
+        if task is not None:
+            limits.take(task, row.dag_id, row.run_id)
         filelocs[row.dag_id] = dag.fileloc
         chosen[(row.dag_id, row.run_id)].append((row.task_id, row.map_index))
         queues[(row.dag_id, row.run_id, row.task_id, row.map_index)] = row.queue

@@ -155,8 +155,10 @@ def load_rows(
 def past_states(
     session: Session, dag: SerializedDAG, run: RunRef
 ) -> dict[TIKey, str | None] | None:
-    """The previous run's states of the depends_on_past tasks (None: no previous run)."""
-    tasks = [task.task_id for task in dag.tasks if task.depends_on_past]
+    """The previous run's states of the depends_on_past tasks and of the tasks right
+    downstream of the wait_for_downstream ones (None: no previous run)."""
+    tasks = {task.task_id for task in dag.tasks if task.depends_on_past}
+    tasks.update(down for t in dag.tasks if t.wait_for_downstream for down in t.downstream_task_ids)
     if not tasks:
         return None
     previous = session.scalar(
@@ -171,7 +173,7 @@ def past_states(
         select(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state).where(
             TaskInstance.dag_id == run.dag_id,
             TaskInstance.run_id == previous,
-            TaskInstance.task_id.in_(tasks),
+            TaskInstance.task_id.in_(sorted(tasks)),
         )
     )
     return {(task_id, index): state for task_id, index, state in rows}

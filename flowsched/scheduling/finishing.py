@@ -9,12 +9,13 @@ the commit (see ``dag_callbacks.py``). The failure alert goes out in the backgro
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import event
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from flowsched.db.states import (
@@ -23,6 +24,7 @@ from flowsched.db.states import (
     TaskInstanceState,
     transition_run,
 )
+from flowsched.db.tables import AuditLog, DagModel, DagRun
 from flowsched.parsing.serialize import SerializedDAG
 from flowsched.scheduling import dag_callbacks
 from flowsched.scheduling.bulk import TIKey, transition_many
@@ -30,6 +32,7 @@ from flowsched.scheduling.claims import RunRef
 
 log = logging.getLogger(__name__)
 
+AUTO_PAUSE_USER = "scheduler"  # the audit log's "who" for a pause the scheduler decided
 LEAF_OK = frozenset({TaskInstanceState.SUCCESS, TaskInstanceState.SKIPPED})
 
 
@@ -95,6 +98,8 @@ def finish(
     ):
         return False
     log.info("Run %s of %s finished: %s (%s)", run.run_id, run.dag_id, state, reason)
+    if state == DagRunState.FAILED:
+        pause_after_consecutive_failures(session, dag)
     callback = (
         dag.has_on_success_callback if state == DagRunState.SUCCESS else dag.has_on_failure_callback
     )
@@ -103,6 +108,41 @@ def finish(
             _announce, run.dag_id, run.run_id, run.logical_date, state, reason, callback
         )
         event.listen(session, "after_commit", announce, once=True)
+    return True
+
+
+def pause_after_consecutive_failures(session: Session, dag: SerializedDAG) -> bool:
+    """Pause the DAG when its last ``max_consecutive_failed_dag_runs`` runs (by logical
+    date) all failed, as Airflow does; the audit log says the scheduler did it and why."""
+    limit = dag.max_consecutive_failed_dag_runs
+    if limit <= 0:
+        return False
+    latest = session.scalars(
+        select(DagRun.state)
+        .where(DagRun.dag_id == dag.dag_id)
+        .order_by(DagRun.logical_date.desc())
+        .limit(limit)
+    ).all()
+    if len(latest) < limit or any(state != DagRunState.FAILED for state in latest):
+        return False
+    paused = session.execute(
+        update(DagModel)
+        .where(DagModel.dag_id == dag.dag_id, DagModel.is_paused.is_(False))
+        .values(is_paused=True)
+        .execution_options(synchronize_session=False)
+    )
+    if paused.rowcount != 1:
+        return False
+    reason = f"its last {limit} runs failed (max_consecutive_failed_dag_runs={limit})"
+    log.warning("Pausing DAG %s: %s", dag.dag_id, reason)
+    session.add(
+        AuditLog(
+            user=AUTO_PAUSE_USER,
+            event="paused",
+            dag_id=dag.dag_id,
+            extra=json.dumps({"is_paused": True, "reason": reason}),
+        )
+    )
     return True
 
 

@@ -4,7 +4,7 @@ The loop blocks in ``executor.wait_for_events`` and wakes on the first of: an en
 (an *event pass*: only the runs those tries belong to are examined, so a downstream task
 starts in the same pass its upstream ended), a nudge from the CLI or the UI, the next due
 time (a scheduled run, a retry), or ``scheduler.idle_poll_interval`` (a *full pass*:
-create and start runs, find zombies, examine every running run). Each pass is one
+create and start runs, find zombies and SLA misses, examine every running run). Each pass is one
 transaction; tries are handed to the executor only after it commits, so an executor
 never runs a try the database does not show as queued.
 """
@@ -26,7 +26,7 @@ from flowsched.db import session_scope
 from flowsched.db.tables import DagModel, utcnow
 from flowsched.executors.base import BaseExecutor, ExecutorEvent, TaskKey
 from flowsched.liveness import MISSED_HEARTBEATS
-from flowsched.scheduling import claims, dispatch, jobs, runs, zombies
+from flowsched.scheduling import claims, dispatch, jobs, runs, sla, zombies
 from flowsched.scheduling.claims import RunKey, RunRef
 from flowsched.scheduling.dagstore import DagStore
 from flowsched.scheduling.examine import examine
@@ -60,6 +60,8 @@ class SchedulerLoop:
         # a scheduler silent for this long is dead (as `jobs check` and /health judge)
         self._dead_after = MISSED_HEARTBEATS * self.settings.heartbeat_interval
         self._next_dead_check = 0.0
+        self._next_sla_check = 0.0
+        self._sla_checked_at = utcnow()
         self._adopt_after_pass = False
 
     def request_stop(self) -> None:
@@ -161,11 +163,20 @@ class SchedulerLoop:
         runs.start_queued_runs(session, self.store, now)
         zombies.fail_zombies(session, self.store, now, self.settings.zombie_threshold)
         self._take_over_dead_schedulers(session, now)
+        self._record_sla_misses(session, now)
         self._next_dagrun = session.scalar(
             select(func.min(DagModel.next_dagrun_create_after)).where(
                 DagModel.is_paused.is_(False), DagModel.is_active.is_(True)
             )
         )
+
+    def _record_sla_misses(self, session: Session, now: datetime) -> None:
+        """Once per heartbeat interval: tasks past their SLA (see ``sla.py``)."""
+        if time.monotonic() < self._next_sla_check:
+            return
+        self._next_sla_check = time.monotonic() + self.settings.heartbeat_interval
+        sla.record_sla_misses(session, self.store, now, since=self._sla_checked_at)
+        self._sla_checked_at = now
 
     def _take_over_dead_schedulers(self, session: Session, now: datetime) -> None:
         """A scheduler that died (kill -9, crash, machine lost) may have queued tries in the

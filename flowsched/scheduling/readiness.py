@@ -52,12 +52,14 @@ def decide(
     only: Collection[str] | None = None,
     branch_skips: Mapping[str, Collection[str]] | None = None,
 ) -> Decision:
-    """Sweep one run. ``past`` holds the previous run's states for depends_on_past tasks
-    (None when there is no previous run). With ``only``, just those tasks are looked at
-    (``rows`` must then hold them and their upstream tasks). ``branch_skips`` holds what
-    each branch of the run chose to skip: such a task, once cleared, is skipped again
-    (Airflow's NotPreviouslySkippedDep)."""
+    """Sweep one run. ``past`` holds the previous run's states of the depends_on_past tasks
+    and of the tasks right downstream of the wait_for_downstream ones (None when there is
+    no previous run). With ``only``, just those tasks are looked at (``rows`` must then
+    hold them and their upstream tasks). ``branch_skips`` holds what each branch of the run
+    chose to skip: such a task, once cleared, is skipped again (Airflow's
+    NotPreviouslySkippedDep)."""
     decision = Decision()
+    previous = PreviousRun.of(past)
     by_task: dict[str, list[int]] = defaultdict(list)
     for row in rows:
         by_task[row.task_id].append(row.map_index)
@@ -68,7 +70,7 @@ def decide(
             i for i in by_task.get(task.task_id, ()) if decision.states[(task.task_id, i)] is None
         ]
         if waiting:
-            _sweep_task(task, waiting, by_task, past, decision, branch_skips or {})
+            _sweep_task(task, waiting, by_task, previous, decision, branch_skips or {})
     return decision
 
 
@@ -103,7 +105,7 @@ def _sweep_task(
     task: SerializedTask,
     waiting: list[int],
     by_task: Mapping[str, list[int]],
-    past: Mapping[TIKey, str | None] | None,
+    previous: PreviousRun | None,
     decision: Decision,
     branch_skips: Mapping[str, Collection[str]],
 ) -> None:
@@ -115,6 +117,8 @@ def _sweep_task(
         return
     if verdict is Verdict.READY and _skipped_by_branch(task, branch_skips):
         verdict = Verdict.SKIP
+    if verdict is Verdict.SKIP and task.wait_for_past_depends_before_skipping:
+        waiting = [i for i in waiting if _past_allows(task, previous, (task.task_id, i))]
     if verdict is not Verdict.READY:
         for index in waiting:
             decision.settle[verdict.value].append((task.task_id, index))
@@ -125,7 +129,7 @@ def _sweep_task(
         return
     for index in waiting:
         key = (task.task_id, index)
-        if task.depends_on_past and not _past_allows(past, key):
+        if not _past_allows(task, previous, key):
             continue
         decision.new_try.append(key)
         decision.states[key] = TI.SCHEDULED
@@ -135,9 +139,33 @@ def _skipped_by_branch(task: SerializedTask, branch_skips: Mapping[str, Collecti
     return any(task.task_id in branch_skips.get(up, ()) for up in task.upstream_task_ids)
 
 
-def _past_allows(past: Mapping[TIKey, str | None] | None, key: TIKey) -> bool:
-    """As Airflow: the same instance in the previous run succeeded or was skipped (or did
-    not exist, or there is no previous run)."""
-    if past is None or key not in past:
+@dataclass(frozen=True)
+class PreviousRun:
+    """The states ``depends_on_past`` and ``wait_for_downstream`` look at in the run before."""
+
+    states: Mapping[TIKey, str | None]
+    task_ids: frozenset[str]
+
+    @classmethod
+    def of(cls, past: Mapping[TIKey, str | None] | None) -> PreviousRun | None:
+        if past is None:
+            return None
+        return cls(past, frozenset(task_id for task_id, _ in past))
+
+    def all_ok(self, task_ids: Collection[str]) -> bool:
+        """Every instance of these tasks succeeded or was skipped (or there is none)."""
+        return all(s in PAST_OK for (t, _), s in self.states.items() if t in task_ids)
+
+
+def _past_allows(task: SerializedTask, previous: PreviousRun | None, key: TIKey) -> bool:
+    """As Airflow: with no previous run, go; a task new since then goes if
+    ``ignore_first_depends_on_past`` (the default); else the same instance in the previous
+    run succeeded or was skipped (or did not exist) and, with ``wait_for_downstream``, so
+    did every instance of the tasks right downstream of it."""
+    if not task.depends_on_past or previous is None:
         return True
-    return past[key] in PAST_OK
+    if task.task_id not in previous.task_ids:
+        return task.ignore_first_depends_on_past
+    if previous.states.get(key, TI.SUCCESS) not in PAST_OK:
+        return False
+    return not task.wait_for_downstream or previous.all_ok(task.downstream_task_ids)

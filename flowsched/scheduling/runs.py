@@ -57,7 +57,9 @@ def new_run(
         state=DagRunState.QUEUED,
         queued_at=utcnow(),
         conf=dict(conf or {}),
-        external_trigger=run_type != SCHEDULED,
+        # As in Airflow, only a run someone asked for is an external trigger: backfill and
+        # `dags test` runs are not (LatestOnlyOperator skips on them outside the latest interval).
+        external_trigger=run_type == MANUAL,
         triggered_by=triggered_by,
         moved_by_dst=moved_by_dst,
     )

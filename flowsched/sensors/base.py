@@ -13,7 +13,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flowsched.authoring.baseoperator import BaseOperator
-from flowsched.exceptions import RescheduleTask, SensorTimeout, TaskSkipped
+from flowsched.exceptions import (
+    FlowschedException,
+    RescheduleTask,
+    SensorTimeout,
+    TaskSkipped,
+)
 
 MODES = ("poke", "reschedule")
 
@@ -83,6 +88,17 @@ class BaseSensorOperator(BaseOperator):
             if self.mode == "reschedule":
                 raise RescheduleTask(datetime.now(UTC) + timedelta(seconds=interval))
             time.sleep(min(interval, self.timeout - elapsed))
+
+    def resume_execution(
+        self, next_method: str, next_kwargs: dict[str, Any] | None, context: dict[str, Any]
+    ) -> Any:
+        """A deferred sensor that cannot go on skips instead of failing with ``soft_fail``."""
+        try:
+            return super().resume_execution(next_method, next_kwargs, context)
+        except FlowschedException as error:  # TaskDeferralError included
+            if self.soft_fail and not isinstance(error, TaskSkipped):
+                raise TaskSkipped(str(error)) from error
+            raise
 
     def _next_interval(self, pokes: int, elapsed: float) -> float:
         """With exponential backoff the wait doubles per poke; a reschedule-mode try sees

@@ -93,8 +93,8 @@ def test_trigger_names_the_run_after_its_logical_date(folder: Path) -> None:
     ("args", "message"),
     [
         (["--conf", "{bad"], "Error: --conf is not valid JSON"),
-        (["--conf", "[1, 2]"], "Error: --conf must be a JSON object, not list"),
-        (["--conf", '{"n": "x"}'], "Error: --conf does not fit the params of DAG 'hourly'"),
+        (["--conf", "[1, 2]"], 'Error: conf must be a JSON object, e.g. {"x": 1}, not a list'),
+        (["--conf", '{"n": "x"}'], "Error: conf does not fit the params of DAG 'hourly'"),
         (["--logical-date", "someday"], "Error: --logical-date 'someday' is not a date"),
     ],
 )
@@ -174,7 +174,7 @@ def test_backfill_refuses_what_cannot_be_backfilled(folder: Path) -> None:
     line = error_line(
         flowsched("dags", "backfill", "hourly", "-s", "2024-01-02", "-e", "2024-01-01")
     )
-    assert "--end-date is before --start-date" in line
+    assert "the end date is before the start date" in line
 
 
 # --- delete --------------------------------------------------------------------------------

@@ -127,3 +127,48 @@ def test_run_outcome_follows_the_leaves() -> None:
     assert outcome(dag, {("a", -1): "failed", ("cleanup", -1): "success"}) == DagRunState.SUCCESS
     assert outcome(dag, {("a", -1): "success", ("cleanup", -1): "failed"}) == DagRunState.FAILED
     assert outcome(dag, {("a", -1): "skipped", ("cleanup", -1): "skipped"}) == DagRunState.SUCCESS
+
+
+def test_wait_for_downstream_waits_for_the_previous_runs_direct_downstream() -> None:
+    def build() -> None:
+        a = EmptyOperator(task_id="a", wait_for_downstream=True)
+        b, c = EmptyOperator(task_id="b"), EmptyOperator(task_id="c")
+        a >> b >> c
+
+    dag = serialized(build)
+    fresh = rows({"a": None, "b": None, "c": None})
+    b_running = {("a", -1): "success", ("b", -1): "running", ("c", -1): None}
+    b_done = {("a", -1): "success", ("b", -1): "success", ("c", -1): "running"}
+    assert decide(dag, fresh, NOW, past=b_running).new_try == []
+    assert decide(dag, fresh, NOW, past=b_done).new_try == [("a", -1)]  # c is not direct
+
+
+def test_a_task_new_since_the_previous_run_goes_unless_ignore_first_is_off() -> None:
+    def build() -> None:
+        EmptyOperator(task_id="old", depends_on_past=True)
+        EmptyOperator(task_id="new", depends_on_past=True, ignore_first_depends_on_past=False)
+        EmptyOperator(task_id="newer", depends_on_past=True)
+
+    dag = serialized(build)
+    decision = decide(dag, rows({"old": None, "new": None, "newer": None}), NOW, past={})
+    assert sorted(decision.new_try) == [("newer", -1), ("old", -1)]
+
+
+def test_wait_for_past_depends_before_skipping_keeps_a_skip_waiting() -> None:
+    def build() -> None:
+        up = EmptyOperator(task_id="up")
+        up >> EmptyOperator(task_id="plain", depends_on_past=True)
+        up >> EmptyOperator(
+            task_id="patient", depends_on_past=True, wait_for_past_depends_before_skipping=True
+        )
+
+    dag = serialized(build)
+    states = rows({"up": "skipped", "plain": None, "patient": None})
+    past_failed = {("up", -1): "success", ("plain", -1): "failed", ("patient", -1): "failed"}
+    decision = decide(dag, states, NOW, past=past_failed)
+    assert decision.settle["skipped"] == [("plain", -1)]
+    past_ok = {key: "success" for key in past_failed}
+    assert decide(dag, states, NOW, past=past_ok).settle["skipped"] == [
+        ("plain", -1),
+        ("patient", -1),
+    ]

@@ -70,7 +70,10 @@ def test_trigger_get_and_delete_a_run(api, etl):
 def test_trigger_errors_are_json_with_a_message(api, etl):
     bad = api.post("/api/v1/dags/etl/dagRuns", json={"conf": {"x": "no"}})
     assert bad.status_code == 400
-    assert bad.get_json()["message"] == "Invalid value for param 'x': 'no' is not of type 'integer'"
+    assert bad.get_json()["message"] == (
+        "conf does not fit the params of DAG 'etl': "
+        "Invalid value for param 'x': 'no' is not of type 'integer'"
+    )
     api.post("/api/v1/dags/etl/dagRuns", json={"dag_run_id": "mine"})
     duplicate = api.post("/api/v1/dags/etl/dagRuns", json={"dag_run_id": "mine"})
     assert duplicate.status_code == 409

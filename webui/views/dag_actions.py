@@ -1,4 +1,8 @@
-"""Forms that change a DAG's runs: trigger, clear (with a preview), mark, delete."""
+"""Forms that change a DAG's runs: trigger, clear (with a preview), mark, delete.
+
+Each parses the form and calls ``flowsched.operations``; an operation's refusal becomes an
+error page with its status (the app's handler), or the trigger form again with the message.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,14 @@ import json
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from flowsched.db import session_scope
-from flowsched.db.tables import DagModel, DagRun
-from flowsched.scheduling.wakeup import nudge_scheduler
-from webui.actions import ActionError
-from webui.actions.runs import delete_run, mark_run, trigger_run
-from webui.actions.tasks import clear_tis, mark_tis, select_tis
+from flowsched.operations import runs, task_instances
+from flowsched.operations.errors import Invalid, NotFound, OperationError
+from flowsched.operations.task_instances import TaskSelection
+from webui.auth import actor
 from webui.queries.dags import get_dag_or_404, get_structure_or_404
 from webui.queries.tries import get_run_or_404
 from webui.redirects import back_to
@@ -28,39 +31,41 @@ def default_conf(structure: dict[str, Any]) -> str:
     return json.dumps({name: p.get("default") for name, p in params.items()}, indent=2)
 
 
-def _trigger_page(dag: DagModel, structure: dict[str, Any], conf_text: str, error: str | None):
-    page = render_template(
-        "dag/trigger.html",
-        dag=dag,
-        structure=structure,
-        conf_text=conf_text,
-        logical_date=request.form.get("logical_date", ""),
-        error=error,
-    )
-    return page, 400 if error else 200
+def _trigger_page(dag_id: str, conf_text: str, error: OperationError | None) -> Any:
+    with session_scope(readonly=True) as session:
+        page = render_template(
+            "dag/trigger.html",
+            dag=get_dag_or_404(session, dag_id),
+            structure=get_structure_or_404(session, dag_id),
+            conf_text=conf_text,
+            logical_date=request.form.get("logical_date", ""),
+            run_id=request.form.get("run_id", ""),
+            error=error.message if error else None,
+        )
+    return page, error.status if error else 200
 
 
 @bp.route("/trigger", methods=["GET", "POST"])
 def trigger(dag_id: str) -> Any:
-    with session_scope() as session:
-        dag = get_dag_or_404(session, dag_id)
-        structure = get_structure_or_404(session, dag_id)
-        if request.method == "GET":
-            return _trigger_page(dag, structure, default_conf(structure), None)
-        conf_text = request.form.get("conf", "").strip() or "{}"
-        try:
-            run = trigger_run(
+    if request.method == "GET":
+        with session_scope(readonly=True) as session:
+            conf_text = default_conf(get_structure_or_404(session, dag_id))
+        return _trigger_page(dag_id, conf_text, None)
+    conf_text = request.form.get("conf", "").strip() or "{}"
+    try:
+        with session_scope() as session:
+            run_id = runs.trigger_run(
                 session,
-                dag,
-                structure,
+                dag_id,
+                actor=actor(),
                 conf=_parse_conf(conf_text),
                 logical_date=_parse_date(request.form.get("logical_date", "")),
-            )
-        except ActionError as exc:
-            session.rollback()
-            return _trigger_page(dag, structure, conf_text, str(exc))
-        run_id = run.run_id
-    nudge_scheduler()
+                run_id=request.form.get("run_id", "").strip() or None,
+            ).run_id
+    except NotFound:
+        raise
+    except OperationError as exc:
+        return _trigger_page(dag_id, conf_text, exc)
     flash(f"Triggered {dag_id}: run {run_id}.", "success")
     return redirect(url_for("dag.grid", dag_id=dag_id))
 
@@ -69,7 +74,7 @@ def _parse_conf(text: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ActionError(f"conf is not valid JSON: {exc}") from None
+        raise Invalid(f"conf is not valid JSON: {exc}") from None
 
 
 def _parse_date(text: str) -> datetime | None:
@@ -78,44 +83,35 @@ def _parse_date(text: str) -> datetime | None:
     try:
         return datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ActionError(f"{text!r} is not an ISO-8601 date and time") from None
+        raise Invalid(f"{text!r} is not an ISO-8601 date and time") from None
 
 
 @bp.route("/runs/<run_id>/clear", methods=["POST"])
 def clear(dag_id: str, run_id: str) -> Any:
     """First POST shows what would be cleared; the confirmed POST clears it."""
     task_id = request.form.get("task_id") or None
-    downstream = request.form.get("downstream") == "on"
+    flags = {name: request.form.get(name) == "on" for name in ("downstream", "upstream")}
     only_failed = request.form.get("only_failed") == "on"
+    selection = TaskSelection(dag_id, [run_id], [task_id] if task_id else None, **flags)
+    confirmed = request.form.get("confirmed") == "yes"
     with session_scope() as session:
-        run = get_run_or_404(session, dag_id, run_id)
-        structure = get_structure_or_404(session, dag_id)
-        tis = _or_abort(
-            lambda: select_tis(
-                session,
-                run,
-                structure,
-                task_ids=[task_id] if task_id else None,
-                downstream=downstream,
-                only_failed=only_failed,
-            )
+        result = task_instances.clear_task_instances(
+            session, [selection], actor=actor(), only_failed=only_failed, dry_run=not confirmed
         )
-        if request.form.get("confirmed") != "yes":
+        if not confirmed:
             return render_template(
                 "dag/clear_confirm.html",
                 dag=get_dag_or_404(session, dag_id),
-                run=run,
-                tis=tis,
+                run=get_run_or_404(session, dag_id, run_id),
+                tis=result.selected,
                 task_id=task_id,
-                downstream=downstream,
                 only_failed=only_failed,
                 next_url=request.form.get("next", ""),
+                **flags,
             )
-        result = clear_tis(session, run, structure, tis)
-    nudge_scheduler()
     message = f"Cleared {len(result.cleared)} task instance(s)."
-    if result.skipped_running:
-        message += f" {len(result.skipped_running)} queued or running left alone."
+    if result.left_running:
+        message += f" {len(result.left_running)} queued or running left alone."
     flash(message, "success")
     return redirect(back_to(url_for("dag.grid", dag_id=dag_id)))
 
@@ -125,38 +121,22 @@ def mark(dag_id: str, run_id: str) -> Response:
     """Mark the whole run, or one task (every map index, or the one given)."""
     state = request.form.get("state", "")
     task_id = request.form.get("task_id") or None
+    map_index = request.form.get("map_index", "")
     with session_scope() as session:
-        run = get_run_or_404(session, dag_id, run_id)
         if task_id is None:
-            changed = _or_abort(lambda: mark_run(session, run, state))
+            changed = runs.mark_run(session, dag_id, run_id, state, actor=actor())
         else:
-            changed = _or_abort(lambda: _mark_task(session, run, task_id, state))
+            changed = task_instances.mark_task_instances(
+                session, dag_id, run_id, task_id, state, actor=actor(),
+                map_indexes=[int(map_index)] if map_index.lstrip("-").isdigit() else None,
+            )  # fmt: skip
     flash(f"Marked {task_id or 'run ' + run_id} {state} ({changed} task instance(s)).", "success")
     return redirect(back_to(url_for("dag.grid", dag_id=dag_id)))
-
-
-def _mark_task(session: Any, run: DagRun, task_id: str, state: str) -> int:
-    structure = get_structure_or_404(session, run.dag_id)
-    tis = select_tis(
-        session, run, structure, task_ids=[task_id], downstream=False, only_failed=False
-    )
-    map_index = request.form.get("map_index")
-    if map_index not in (None, ""):
-        tis = [ti for ti in tis if str(ti.map_index) == map_index]
-    return mark_tis(session, run, tis, state)
 
 
 @bp.route("/runs/<run_id>/delete", methods=["POST"])
 def delete(dag_id: str, run_id: str) -> Response:
     with session_scope() as session:
-        delete_run(session, get_run_or_404(session, dag_id, run_id))
+        runs.delete_run(session, dag_id, run_id, actor=actor())
     flash(f"Deleted run {run_id}.", "success")
     return redirect(url_for("dag.runs", dag_id=dag_id))
-
-
-def _or_abort(action: Any) -> Any:
-    """Run an action; its ActionError becomes an error page with the same message."""
-    try:
-        return action()
-    except ActionError as exc:
-        abort(exc.status, str(exc))

@@ -6,8 +6,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from flowsched.db import session_scope
-from webui.actions.dags import set_paused
-from webui.queries.dags import DagFilter, get_dag_or_404, import_errors, list_dags
+from flowsched.operations.dags import set_paused
+from webui.auth import actor
+from webui.queries.dags import DagFilter, import_errors, list_dags
 from webui.redirects import back_to
 from webui.views.paging import int_arg
 
@@ -40,6 +41,6 @@ def index() -> str:
 def pause(dag_id: str) -> Response:
     paused = request.form.get("is_paused") == "true"
     with session_scope() as session:
-        set_paused(session, get_dag_or_404(session, dag_id), paused)
+        set_paused(session, dag_id, paused, actor=actor())
     flash(f"{dag_id} is {'paused' if paused else 'unpaused'}.", "info")
     return redirect(back_to(url_for("dags.index")))

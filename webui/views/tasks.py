@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 from flowsched.db import session_scope
 from flowsched.db.tables import TaskInstance
 from webui.queries.dags import get_dag_or_404, get_structure_or_404
+from webui.queries.links import extra_links
 from webui.queries.structure import find_task
 from webui.queries.tries import (
     TryRow,
@@ -49,12 +50,14 @@ def task_try(dag_id: str, run_id: str, task_id: str) -> str:
         ti = _ti(session, dag_id, run_id, task_id)
         tries = tries_of(session, ti)
         chosen = _chosen_try(tries)
+        task = find_task(get_structure_or_404(session, dag_id), task_id) or {}
         return render_template(
             "task.html",
             dag=dag,
             run=run,
             ti=ti,
-            task=find_task(get_structure_or_404(session, dag_id), task_id) or {},
+            task=task,
+            links=extra_links(session, ti, run, task),
             tries=tries,
             chosen=chosen,
             map_indexes=map_indexes(session, ti),

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, abort, request
-
-from webui.actions import ActionError
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-T = TypeVar("T")
 
 
 def json_body() -> dict[str, Any]:
@@ -54,11 +50,3 @@ def bool_field(body: dict[str, Any], name: str, default: bool = False) -> bool:
     if not isinstance(value, bool):
         abort(400, f"{name} must be true or false")
     return value
-
-
-def run_action(action: Callable[[], T]) -> T:
-    """An action's ActionError becomes a JSON error with its status and message."""
-    try:
-        return action()
-    except ActionError as exc:
-        abort(exc.status, str(exc))

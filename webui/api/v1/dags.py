@@ -5,8 +5,9 @@ from __future__ import annotations
 from flask import Response, abort, jsonify, request
 
 from flowsched.db import session_scope
-from webui.actions.dags import set_paused
+from flowsched.operations.dags import set_paused
 from webui.api.v1.common import bool_field, bp, json_body, paging
+from webui.auth import actor
 from webui.queries.dags import (
     DagFilter,
     dag_as_json,
@@ -53,9 +54,8 @@ def patch_dag_api(dag_id: str) -> Response:
         abort(400, 'only is_paused can be changed, e.g. {"is_paused": false}')
     paused = bool_field(body, "is_paused")
     with session_scope() as session:
-        dag = get_dag_or_404(session, dag_id)
-        set_paused(session, dag, paused)
-        return jsonify(dag_as_json(dag))
+        set_paused(session, dag_id, paused, actor=actor())
+        return jsonify(dag_as_json(get_dag_or_404(session, dag_id)))
 
 
 @bp.get("/dags/<dag_id>/tasks")

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from flowsched.db import session_scope
 from flowsched.db.tables import DagRun
-from flowsched.scheduling.wakeup import nudge_scheduler
-from webui.actions.runs import delete_run, mark_run, trigger_run
-from webui.api.v1.common import bp, json_body, paging, run_action
+from flowsched.operations import runs
+from webui.api.v1.common import bp, json_body, paging
 from webui.api.v1.schemas import run_json
-from webui.queries.dags import get_dag_or_404, get_structure_or_404
+from webui.auth import actor
+from webui.queries.dags import get_dag_or_404
 from webui.queries.tries import get_run_or_404
 
 
@@ -44,23 +44,23 @@ def trigger_api(dag_id: str) -> Response:
     body = json_body()
     logical_date = _parse_date(body.get("logical_date"))
     with session_scope() as session:
-        dag = get_dag_or_404(session, dag_id)
-        structure = get_structure_or_404(session, dag_id)
-        run = run_action(
-            lambda: trigger_run(
-                session,
-                dag,
-                structure,
-                conf=body.get("conf", {}),
-                logical_date=logical_date,
-                run_id=body.get("dag_run_id"),
-                note=body.get("note"),
-            )
+        run = runs.trigger_run(
+            session,
+            dag_id,
+            actor=actor(),
+            conf=body.get("conf", {}),
+            logical_date=logical_date,
+            run_id=_optional_string(body, "dag_run_id"),
+            note=_optional_string(body, "note"),
         )
-        session.flush()
-        response = jsonify(run_json(run))
-    nudge_scheduler()
-    return response
+        return jsonify(run_json(run))
+
+
+def _optional_string(body: dict[str, object], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        abort(400, f"{name} must be a string")
+    return value
 
 
 def _parse_date(value: object) -> datetime | None:
@@ -83,8 +83,7 @@ def mark_run_api(dag_id: str, run_id: str) -> Response:
     """Body ``{"state": "success" | "failed"}``: mark the run and its unfinished tasks."""
     state = json_body().get("state")
     with session_scope() as session:
-        run = get_run_or_404(session, dag_id, run_id)
-        run_action(lambda: mark_run(session, run, str(state)))
+        runs.mark_run(session, dag_id, run_id, str(state), actor=actor())
     with session_scope(readonly=True) as session:
         return jsonify(run_json(get_run_or_404(session, dag_id, run_id)))
 
@@ -92,5 +91,5 @@ def mark_run_api(dag_id: str, run_id: str) -> Response:
 @bp.delete("/dags/<dag_id>/dagRuns/<run_id>")
 def delete_run_api(dag_id: str, run_id: str) -> tuple[str, int]:
     with session_scope() as session:
-        delete_run(session, get_run_or_404(session, dag_id, run_id))
+        runs.delete_run(session, dag_id, run_id, actor=actor())
     return "", 204

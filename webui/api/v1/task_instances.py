@@ -7,12 +7,12 @@ from typing import Any
 from flask import Response, abort, jsonify, request
 
 from flowsched.db import session_scope
-from flowsched.scheduling.wakeup import nudge_scheduler
-from webui.actions.tasks import clear_tis, mark_tis, select_tis
-from webui.api.v1.common import bool_field, bp, json_body, run_action
+from flowsched.operations import task_instances
+from flowsched.operations.task_instances import TaskSelection
+from webui.api.v1.common import bool_field, bp, json_body
 from webui.api.v1.schemas import ti_json
+from webui.auth import actor
 from webui.logs import LogPathError, tail_try
-from webui.queries.dags import get_structure_or_404
 from webui.queries.tries import get_run_or_404, get_ti_or_404, run_task_instances
 
 RUN = "/dags/<dag_id>/dagRuns/<run_id>"
@@ -37,54 +37,50 @@ def get_ti_api(dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> R
 def mark_ti_api(dag_id: str, run_id: str, task_id: str) -> Response:
     """Body ``{"new_state": "success" | "failed", "map_index": n}`` (all indexes if absent)."""
     body = json_body()
+    map_index = body.get("map_index")
+    if map_index is not None and (type(map_index) is not int):
+        abort(400, "map_index must be an integer")
     with session_scope() as session:
-        run = get_run_or_404(session, dag_id, run_id)
-        structure = get_structure_or_404(session, dag_id)
-        tis = run_action(
-            lambda: select_tis(
-                session, run, structure, task_ids=[task_id], downstream=False, only_failed=False
-            )
-        )
-        if "map_index" in body:
-            tis = [ti for ti in tis if ti.map_index == body["map_index"]]
-        if not tis:
-            abort(404, f"no task instance {task_id!r} in run {run_id!r}")
-        changed = run_action(lambda: mark_tis(session, run, tis, str(body.get("new_state"))))
+        changed = task_instances.mark_task_instances(
+            session, dag_id, run_id, task_id, str(body.get("new_state")), actor=actor(),
+            map_indexes=None if map_index is None else [map_index],
+        )  # fmt: skip
     return jsonify({"changed": changed})
 
 
 @bp.post("/dags/<dag_id>/clearTaskInstances")
 def clear_api(dag_id: str) -> Response:
-    """Body: ``dag_run_id``, optional ``task_ids``, ``include_downstream``, ``only_failed``,
-    ``dry_run`` (list what would be cleared, change nothing)."""
+    """Body: ``dag_run_id``, optional ``task_ids``, ``include_downstream``,
+    ``include_upstream``, ``only_failed``, ``dry_run`` (list what would be cleared, change
+    nothing)."""
     body = json_body()
     run_id = body.get("dag_run_id")
     if not isinstance(run_id, str):
         abort(400, "dag_run_id is required")
-    task_ids = _task_ids(body)
+    selection = TaskSelection(
+        dag_id,
+        [run_id],
+        _task_ids(body),
+        downstream=bool_field(body, "include_downstream"),
+        upstream=bool_field(body, "include_upstream"),
+    )
+    dry_run = bool_field(body, "dry_run")
     with session_scope() as session:
-        run = get_run_or_404(session, dag_id, run_id)
-        structure = get_structure_or_404(session, dag_id)
-        tis = run_action(
-            lambda: select_tis(
-                session,
-                run,
-                structure,
-                task_ids=task_ids,
-                downstream=bool_field(body, "include_downstream"),
-                only_failed=bool_field(body, "only_failed"),
+        result = task_instances.clear_task_instances(
+            session, [selection], actor=actor(), only_failed=bool_field(body, "only_failed"),
+            dry_run=dry_run,
+        )  # fmt: skip
+        if dry_run:
+            return jsonify(
+                {"task_instances": [ti_json(ti) for ti in result.selected], "dry_run": True}
             )
+        return jsonify(
+            {
+                "task_instances": [ti_json(ti) for ti in result.cleared],
+                "left_running": [ti_json(ti) for ti in result.left_running],
+                "dry_run": False,
+            }
         )
-        if bool_field(body, "dry_run"):
-            return jsonify({"task_instances": [ti_json(ti) for ti in tis], "dry_run": True})
-        result = clear_tis(session, run, structure, tis)
-        answer = {
-            "task_instances": [ti_json(ti) for ti in result.cleared],
-            "left_running": [ti_json(ti) for ti in result.skipped_running],
-            "dry_run": False,
-        }
-    nudge_scheduler()
-    return jsonify(answer)
 
 
 def _task_ids(body: dict[str, Any]) -> list[str] | None:

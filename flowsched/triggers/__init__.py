@@ -1,0 +1,1 @@
+"""Triggers: what a deferred task waits for (Airflow's ``airflow.triggers`` import path)."""
