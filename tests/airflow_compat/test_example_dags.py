@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,27 @@ NOT_CHECKED = {
         "(airflow.example_dags.plugins.workday): custom timetables need the scheduler to "
         "import DAG code, which it never does"
     ),
+    "example_trigger_controller_dag.py": (
+        "needs TriggerDagRunOperator (issue 11 item 2, not on main yet): move it to the "
+        "checked set when flowsched.operators.trigger_dagrun lands"
+    ),
+    "example_params_ui_tutorial.py": (
+        "Airflow 2.10.5 itself refuses `dags test` on it (param required_field has no "
+        "default and the command passes no conf)"
+    ),
+}
+
+# DAGs of checked files that real Airflow could not run to an end, so there is nothing to
+# compare with (their files are still checked for import).
+NOT_RUN_BY_AIRFLOW = {
+    "example_external_task_marker_child": (
+        "Airflow's `dags test` never ended: its ExternalTaskSensor waits for the parent "
+        "DAG's task in a run that `dags test` of the child does not create"
+    ),
+    "example_sensors": (
+        "Airflow's `dags test` never ended: TimeSensor waits until an hour from the "
+        "parse time, and the sensors with soft_fail wait for their timeouts"
+    ),
 }
 
 
@@ -78,12 +100,16 @@ def example_files() -> list[str]:
 
 def checked_dag_ids() -> list[str]:
     return sorted(
-        dag_id for dag_id, run in AIRFLOW["dags"].items() if run["file"] not in NOT_CHECKED
+        dag_id
+        for dag_id, run in AIRFLOW["dags"].items()
+        if run["file"] not in NOT_CHECKED and dag_id not in NOT_RUN_BY_AIRFLOW
     )
 
 
 class Corpus:
-    """A FLOWSCHED_HOME whose dags folder holds the sed-ed example files."""
+    """A FLOWSCHED_HOME whose dags folder holds the sed-ed example files, and the
+    ``dags test`` of every checked DAG, run two at a time in the background (many examples
+    sleep, e.g. example_sla_dag for 50 s), the slowest first, each in its own process."""
 
     def __init__(self, home: Path) -> None:
         self.home = home
@@ -91,6 +117,15 @@ class Corpus:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWSCHED")}
         self.env.update(FLOWSCHED_HOME=str(home), FLOWSCHED__CORE__DAGS_FOLDER=str(self.dags))
         self.engine = create_engine(f"sqlite:///{home / 'flowsched.db'}")
+        self.pool = ThreadPoolExecutor(max_workers=2)
+        self.tests: dict[str, Future[subprocess.CompletedProcess[str]]] = {}
+
+    def start_dags_tests(self, dag_ids: list[str]) -> None:
+        slowest_first = sorted(dag_ids, key=lambda d: -AIRFLOW["dags"][d]["seconds"])
+        for dag_id in slowest_first:
+            self.tests[dag_id] = self.pool.submit(
+                self.flowsched, "dags", "test", dag_id, LOGICAL_DATE
+            )
 
     def flowsched(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
@@ -112,9 +147,14 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
     corpus.dags.mkdir()
     for name in example_files():
         (corpus.dags / name).write_text(sed((EXAMPLES / name).read_text()))
+    (corpus.dags / "sql").mkdir()  # the SQL templates two examples render
+    for template in (EXAMPLES / "sql").glob("*.sql"):
+        (corpus.dags / "sql" / template.name).write_text(sed(template.read_text()))
     assert corpus.flowsched("db", "upgrade").returncode == 0
     corpus.flowsched("dags", "list")  # parses every file once; exit 1 lists import errors
+    corpus.start_dags_tests(checked_dag_ids())
     yield corpus
+    corpus.pool.shutdown(cancel_futures=True)
     corpus.engine.dispose()
 
 
@@ -123,6 +163,15 @@ def test_the_vendored_files_are_airflows_52_examples() -> None:
     for name in example_files():
         assert "Licensed to the Apache Software Foundation" in (EXAMPLES / name).read_text()
     assert set(NOT_CHECKED) <= set(example_files())
+
+
+def test_every_dag_airflow_could_not_run_is_excused_with_its_reason() -> None:
+    unfinished = {
+        dag_id
+        for dag_id, run in AIRFLOW["dags"].items()
+        if "not_run_by_airflow" in run and run["file"] not in NOT_CHECKED
+    }
+    assert unfinished == set(NOT_RUN_BY_AIRFLOW)
 
 
 def test_every_checked_file_imports_and_defines_airflows_dags(corpus: Corpus) -> None:
@@ -146,7 +195,7 @@ def test_every_checked_file_imports_and_defines_airflows_dags(corpus: Corpus) ->
 @pytest.mark.parametrize("dag_id", checked_dag_ids())
 def test_dags_test_ends_every_task_as_airflow_does(corpus: Corpus, dag_id: str) -> None:
     airflow = AIRFLOW["dags"][dag_id]
-    result = corpus.flowsched("dags", "test", dag_id, LOGICAL_DATE)
+    result = corpus.tests[dag_id].result()
     with corpus.session() as session:
         run = session.scalars(
             select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_type == "test")
