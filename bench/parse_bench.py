@@ -1,4 +1,4 @@
-"""Parsing benchmark (SPEC §13): 1,000 DAG files of 5 tasks each, cold and unchanged.
+"""Parsing benchmark: 1,000 DAG files of 5 tasks each, cold and unchanged.
 
     .venv/bin/python bench/parse_bench.py [--files 1000] [--repeat 3]
 

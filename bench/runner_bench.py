@@ -86,8 +86,8 @@ def prepare(home: Path) -> str:
 
 def measure(fileloc: str, tries: int, parallelism: int) -> list[float]:
     """Milliseconds from queue_task to the try's event, one try at a time."""
-    from flowsched.executors.base import TaskKey
     from flowsched.executors.local import LocalExecutor
+    from flowsched.tries import TaskKey
 
     executor = LocalExecutor(parallelism=parallelism)
     executor.start()
@@ -108,8 +108,8 @@ def measure(fileloc: str, tries: int, parallelism: int) -> list[float]:
 
 def measure_burst(fileloc: str, tries: int, parallelism: int) -> float:
     """Seconds from queueing ``tries`` instances (map indexes) at once to their last event."""
-    from flowsched.executors.base import TaskKey
     from flowsched.executors.local import LocalExecutor
+    from flowsched.tries import TaskKey
 
     keys = [TaskKey("bench", "bench", "noop", index, 1) for index in range(tries)]
     for key in keys:

@@ -1,4 +1,4 @@
-"""Scheduler latency and scale (SPEC §13), measured on a real scheduler process.
+"""Scheduler latency and scale (the targets in TARGETS), measured on a real scheduler process.
 
 Starts `flowsched scheduler` with the LocalExecutor on a fresh SQLite home and triggers:
 
@@ -193,7 +193,7 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def print_table(rows: list[tuple[str, str, str, str]]) -> None:
-    header = ("measure", "figure", "", "sample", "SPEC §13 target")
+    header = ("measure", "figure", "", "sample", "target")
     lines = [header, *[(*row, TARGETS[row[0]]) for row in rows]]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     for line in lines:

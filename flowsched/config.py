@@ -30,12 +30,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "parsing_processes": 2,
         "default_task_retries": 0,
         "default_retry_delay": 300.0,
+        "max_platform_retries": 3,
         "max_consecutive_failed_dag_runs_per_dag": 0,
         "max_conf_bytes": 65536,
     },
     "database": {
         "sql_alchemy_conn": "sqlite:///{home}/flowsched.db",
         "sqlite_busy_timeout": 30.0,
+        "outage_retry_interval": 1.0,
+        "outage_max_retry_interval": 15.0,
     },
     "logging": {
         "base_log_folder": "{home}/logs",
@@ -73,6 +76,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "webhook_urls": [],
         "webhook_timeout": 5.0,
         "webhook_retries": 2,
+        "scheduler_silence_threshold": 120.0,
     },
     "celery": {
         "broker_url": "redis://localhost:6379/0",

@@ -1,66 +1,20 @@
-"""The user store behind the login page, HTTP basic auth and ``flowsched users``.
-
-Passwords are kept only as werkzeug hashes (scrypt), so a leaked database does not leak
-them. This module needs no Flask, so the CLI can use it without importing the web app.
-"""
+"""Checking a password: the login page and HTTP basic auth. Accounts are created and
+deleted by ``flowsched.operations.users`` (the CLI and any future admin page)."""
 
 from __future__ import annotations
 
 import hashlib
 import time
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from flowsched.db.tables import User
-from flowsched.db.user import ROLES
+from flowsched.operations.users import find_user
 
 # A hash to compare against when the username is unknown, so that a failed login takes
 # as long for a missing user as for a wrong password (no user enumeration by timing).
 _DUMMY_HASH = generate_password_hash("flowsched-no-such-user")
-
-
-class UserError(ValueError):
-    """A user cannot be created or changed as asked (duplicate name, bad role...)."""
-
-
-def create_user(
-    session: Session, username: str, password: str, role: str, email: str | None = None
-) -> User:
-    if role not in ROLES:
-        raise UserError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
-    if not username.strip():
-        raise UserError("the username cannot be empty")
-    if not password:
-        raise UserError("the password cannot be empty")
-    if find_user(session, username) is not None:
-        raise UserError(f"user {username!r} already exists")
-    user = User(
-        username=username,
-        password_hash=generate_password_hash(password),
-        role=role,
-        email=email,
-    )
-    session.add(user)
-    session.flush()
-    return user
-
-
-def find_user(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(User.username == username))
-
-
-def delete_user(session: Session, username: str) -> bool:
-    user = find_user(session, username)
-    if user is None:
-        return False
-    session.delete(user)
-    return True
-
-
-def list_users(session: Session) -> list[User]:
-    return list(session.scalars(select(User).order_by(User.username)))
 
 
 class VerifiedCredentials:

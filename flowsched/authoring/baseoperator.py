@@ -12,13 +12,12 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn
 
-from flowsched.authoring import contexts
+from flowsched.authoring import scope
 from flowsched.authoring.dates import to_pendulum, to_timedelta
 from flowsched.authoring.default_args import apply_default_args
 from flowsched.authoring.ignored_args import IGNORED_TASK_ARGS, ignored_values
 from flowsched.authoring.node import DAGNode
 from flowsched.authoring.params import to_params
-from flowsched.authoring.retries import retry_delay_for
 from flowsched.authoring.xcom_arg import iter_xcom_args
 from flowsched.exceptions import DagDefinitionError, TaskDeferralError, TaskDeferred
 from flowsched.utils.trigger_rule import TriggerRule
@@ -233,7 +232,7 @@ class BaseOperator(DAGNode, metaclass=_OperatorMeta):
 
     def _finish_init(self) -> None:
         self._attach()
-        if contexts.is_detached():
+        if scope.is_detached():
             return  # an unmapped copy: its edges are copied from the mapped task
         for field in self.template_fields:
             for arg in iter_xcom_args(getattr(self, field, None)):
@@ -326,6 +325,8 @@ class BaseOperator(DAGNode, metaclass=_OperatorMeta):
         return _callback_list(getattr(self, kind))
 
     def retry_delay_for(self, try_number: int) -> timedelta:
+        from flowsched.db.failure import retry_delay_for  # on use: DAG files import no ORM
+
         return retry_delay_for(
             self.retry_delay, self.retry_exponential_backoff, self.max_retry_delay, try_number
         )

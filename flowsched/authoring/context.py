@@ -1,4 +1,4 @@
-"""The run context: what templates and Python callables see (SPEC §2).
+"""The run context: what templates and Python callables see (Airflow's context keys).
 
 Built from plain arguments by one function, so that the runner and ``dags test`` give a
 task exactly the same context.

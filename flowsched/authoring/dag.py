@@ -9,7 +9,6 @@ auto-registration. The parser calls ``reset_registry()`` before importing a file
 from __future__ import annotations
 
 import functools
-import heapq
 import inspect
 import os
 import re
@@ -20,7 +19,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from flowsched.authoring import contexts
+from flowsched.authoring import scope
 from flowsched.authoring.baseoperator import DEFAULT_OWNER
 from flowsched.authoring.dates import default_timezone, to_pendulum, to_timedelta
 from flowsched.authoring.identifiers import validate_id
@@ -36,6 +35,7 @@ from flowsched.exceptions import (
     FlowschedException,
     TaskNotFound,
 )
+from flowsched.task_graph import CycleError, topological_order
 
 if TYPE_CHECKING:
     import jinja2
@@ -313,21 +313,11 @@ class DAG:
 
     def topological_sort(self) -> list[DAGNode]:
         """Upstream before downstream; among ready tasks, the one defined first goes first."""
-        position = {task_id: i for i, task_id in enumerate(self.task_dict)}
-        pending = {task_id: len(task.upstream_task_ids) for task_id, task in self.task_dict.items()}
-        ready = [position[task_id] for task_id, count in pending.items() if count == 0]
-        tasks = self.tasks
-        ordered: list[DAGNode] = []
-        while ready:
-            task = tasks[heapq.heappop(ready)]
-            ordered.append(task)
-            for child in task.downstream_task_ids:
-                pending[child] -= 1
-                if pending[child] == 0:
-                    heapq.heappush(ready, position[child])
-        if len(ordered) != len(tasks):
-            raise DagCycleError(f"DAG {self.dag_id!r} has a cycle")
-        return ordered
+        upstream = {task_id: task.upstream_task_ids for task_id, task in self.task_dict.items()}
+        try:
+            return [self.task_dict[task_id] for task_id in topological_order(upstream)]
+        except CycleError:
+            raise DagCycleError(f"DAG {self.dag_id!r} has a cycle") from None
 
     def set_edge_info(self, upstream_id: str, downstream_id: str, info: dict[str, str]) -> None:
         """What an edge Label records: ``{"label": ...}`` for the edge upstream -> downstream."""
@@ -422,11 +412,11 @@ class DAG:
         return os.path.dirname(self.fileloc)
 
     def __enter__(self) -> DAG:
-        contexts.push_dag(self)
+        scope.push_dag(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        contexts.pop_dag()
+        scope.pop_dag()
 
     def __repr__(self) -> str:
         return f"<DAG: {self.dag_id}>"

@@ -14,7 +14,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from flowsched.authoring import contexts
+from flowsched.authoring import scope
 from flowsched.authoring.context import CONTEXT_KEYS
 from flowsched.authoring.default_args import apply_default_args
 from flowsched.authoring.mapped import KWARGS_INPUT, MappedOperator, literal_kwargs
@@ -198,8 +198,8 @@ class _TaskPartial:
 
     def _mapped(self, task_kwargs: dict[str, Any], mapped: dict[str, Any]) -> XComArg:
         function = self.decorator.function
-        dag = task_kwargs.pop("dag", None) or contexts.current_dag()
-        group = task_kwargs.pop("task_group", None) or contexts.current_group()
+        dag = task_kwargs.pop("dag", None) or scope.current_dag()
+        group = task_kwargs.pop("task_group", None) or scope.current_group()
         partial_kwargs = {
             **task_kwargs,
             "python_callable": function,

@@ -12,7 +12,7 @@ import functools
 import inspect
 from typing import Any
 
-from flowsched.authoring import contexts
+from flowsched.authoring import scope
 
 _STRUCTURAL = frozenset({"task_id", "dag", "task_group", "default_args"})
 
@@ -33,8 +33,8 @@ def accepted_args(operator_class: type) -> frozenset[str]:
 
 
 def merged_default_args(kwargs: dict[str, Any]) -> dict[str, Any]:
-    dag = kwargs.get("dag") or contexts.current_dag()
-    group = kwargs.get("task_group") or contexts.current_group()
+    dag = kwargs.get("dag") or scope.current_dag()
+    group = kwargs.get("task_group") or scope.current_group()
     merged: dict[str, Any] = dict(dag.default_args) if dag is not None else {}
     if group is not None and (dag is None or group.dag is dag):
         merged.update(group.merged_default_args())

@@ -17,7 +17,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from flowsched.authoring import contexts
+from flowsched.authoring import scope
 from flowsched.authoring.default_args import accepted_args, apply_default_args
 from flowsched.authoring.node import DAGNode
 from flowsched.authoring.xcom_arg import XComArg, iter_xcom_args
@@ -53,8 +53,8 @@ class OperatorPartial:
             raise TypeError(f"{operator_class.__name__}.partial() needs a task_id")
         _refuse_unknown(operator_class, kwargs, kwargs["task_id"], "partial")
         self.operator_class = operator_class
-        self.dag = kwargs.pop("dag", None) or contexts.current_dag()
-        self.task_group = kwargs.pop("task_group", None) or contexts.current_group()
+        self.dag = kwargs.pop("dag", None) or scope.current_dag()
+        self.task_group = kwargs.pop("task_group", None) or scope.current_group()
         self.kwargs = apply_default_args(
             operator_class, {**kwargs, "dag": self.dag, "task_group": self.task_group}
         )
@@ -166,7 +166,7 @@ class MappedOperator(DAGNode):
             kwargs.update(expanded)
         else:
             kwargs[self.expand_into] = {**kwargs.get(self.expand_into, {}), **expanded}
-        with contexts.detached():
+        with scope.detached():
             return self.operator_class(**kwargs)
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Union
 
-from flowsched.authoring.contexts import current_dag, current_group
 from flowsched.authoring.identifiers import validate_id
+from flowsched.authoring.scope import current_dag, current_group
 from flowsched.exceptions import DagCycleError, DagDefinitionError
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from flowsched.authoring import contexts
+from flowsched.authoring import scope
 from flowsched.authoring.identifiers import validate_group_label, validate_id
 from flowsched.authoring.node import DAGNode, DependencyMixin
 from flowsched.exceptions import DagDefinitionError
@@ -101,11 +101,11 @@ class TaskGroup(DependencyMixin):
         return [task for task in tasks if task.downstream_task_ids.isdisjoint(ids)]
 
     def __enter__(self) -> TaskGroup:
-        contexts.push_group(self)
+        scope.push_group(self)
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        contexts.pop_group()
+        scope.pop_group()
 
     def __repr__(self) -> str:
         return f"<TaskGroup: {self.group_id}>"
@@ -114,10 +114,10 @@ class TaskGroup(DependencyMixin):
 def _parent_group(parent: TaskGroup | None, dag: DAG | None, group_id: str) -> TaskGroup:
     if parent is not None:
         return parent
-    current = contexts.current_group()
+    current = scope.current_group()
     if current is not None and (dag is None or current.dag is dag):
         return current
-    dag = dag or contexts.current_dag()
+    dag = dag or scope.current_dag()
     if dag is None:
         raise DagDefinitionError(
             f"TaskGroup {group_id!r} must be created inside a DAG (`with DAG(...)`) or be "

@@ -13,12 +13,14 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from flowsched.cli.dags import cli_user
 from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.connection import ENV_PREFIX, ConnectionNotFound
 from flowsched.db.tables import Connection
-from flowsched.runner.masking import MASK, is_sensitive
+from flowsched.masking import MASK, is_sensitive
+from flowsched.operations import connections as connection_ops
 
 # --conn-* option -> Connection column
 COLUMNS = {
@@ -28,7 +30,9 @@ COLUMNS = {
     "conn_schema": "schema",
     "conn_login": "login",
     "conn_password": "password",
+    "conn_extra": "extra",
 }
+URI_FIELDS = ["conn_type", "host", "port", "schema", "login", "password", "extra"]
 FIELDS = ["conn_id", "conn_type", "host", "port", "schema", "login", "password", "extra"]
 
 
@@ -63,35 +67,26 @@ def add_connection(
     if conn_uri:
         connection = _from_uri(conn_id, conn_uri)
     elif "conn_type" in given:
-        connection = _from_fields(conn_id, given)
+        connection = _from_fields(given)
     else:
         fail("give --conn-uri, or --conn-type with the other --conn-* fields")
-    connection.description = conn_description
     with session_scope() as session:
-        if session.get(Connection, conn_id) is not None:
-            fail(f"connection {conn_id!r} already exists (delete it first)")
-        session.add(connection)
+        connection_ops.create_connection(
+            session, conn_id, actor=cli_user(), description=conn_description, **connection
+        )
     click.echo(f"Connection {conn_id!r} added.")
 
 
-def _from_uri(conn_id: str, uri: str) -> Connection:
+def _from_uri(conn_id: str, uri: str) -> dict[str, Any]:
     try:
-        return Connection.from_uri(conn_id, uri)
+        parsed = Connection.from_uri(conn_id, uri)
     except ValueError as exc:  # no scheme, or a port that is not a number
         fail(f"--conn-uri: {exc}")
+    return {name: getattr(parsed, name) for name in URI_FIELDS}
 
 
-def _from_fields(conn_id: str, given: dict[str, Any]) -> Connection:
-    extra = given.pop("conn_extra", None)
-    if extra is not None:
-        try:
-            parsed = json.loads(extra)
-        except json.JSONDecodeError as exc:
-            fail(f"--conn-extra is not valid JSON: {exc.msg} (column {exc.colno})")
-        if not isinstance(parsed, dict):
-            fail("--conn-extra must be a JSON object, e.g. '{\"timeout\": 10}'")
-    values = {COLUMNS[name]: value for name, value in given.items()}
-    return Connection(conn_id=conn_id, extra=extra, **values)
+def _from_fields(given: dict[str, Any]) -> dict[str, Any]:
+    return {COLUMNS[name]: value for name, value in given.items()}
 
 
 @connections.command("get")
@@ -134,10 +129,9 @@ def delete_connection(conn_id: str) -> None:
     """Delete a connection from the database."""
     require_current_schema()
     with session_scope() as session:
-        connection = session.get(Connection, conn_id)
-        if connection is None:
+        if session.get(Connection, conn_id) is None:
             fail(_no_such_connection(conn_id))
-        session.delete(connection)
+        connection_ops.delete_connection(session, conn_id, actor=cli_user())
     click.echo(f"Connection {conn_id!r} deleted.")
 
 

@@ -17,10 +17,10 @@ import pendulum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flowsched.cli.dags import cli_user, get_dag_model, get_serialized_dag, no_such_dag, scan
 from flowsched.cli.errors import fail
+from flowsched.cli.lookups import cli_user, get_dag_model, get_serialized_dag, no_such_dag, scan
 from flowsched.cli.output import output_option, render
-from flowsched.db import session_scope
+from flowsched.db import run_rules, session_scope
 from flowsched.db.states import FINISHED_RUN_STATES, DagRunState
 from flowsched.db.tables import DagModel, DagRun, TaskInstance, TaskInstanceHistory, utcnow
 from flowsched.operations import dags as dag_ops
@@ -64,10 +64,10 @@ def parse_conf(text: str | None) -> Any:
 
 def find_run(session: Session, dag_id: str, run_id: str) -> DagRun:
     """A run by id (or by logical date, as Airflow's ``dags state`` takes one)."""
-    run = runs.run_exists(session, dag_id, run_id=run_id)
+    run = run_rules.run_exists(session, dag_id, run_id=run_id)
     when = _parse_datetime(run_id, "UTC") if run is None else None
     if when is not None:
-        run = runs.run_exists(session, dag_id, logical_date=when)
+        run = run_rules.run_exists(session, dag_id, logical_date=when)
     if run is None:
         fail(f"DAG {dag_id!r} has no run {run_id!r} (see `flowsched dags list-runs {dag_id}`)")
     return run
@@ -167,7 +167,7 @@ def test_dag_run(dag_id: str, logical_date: str | datetime | None, conf_text: st
         _replace_test_run(session, dag_id, when)
         run = trigger_run(
             session, dag_id, actor=cli_user(), conf=parse_conf(conf_text), logical_date=when,
-            run_type=runs.TEST,
+            run_type=run_rules.TEST,
         )  # fmt: skip
         runs.start_run(session, dag, run, utcnow())
         key = (dag_id, run.run_id)
@@ -214,8 +214,8 @@ def _print_failed_tries(key: tuple[str, str]) -> None:
 
 
 def _replace_test_run(session: Session, dag_id: str, when: datetime) -> None:
-    existing = runs.run_exists(session, dag_id, logical_date=when)
-    if existing is not None and existing.run_type == runs.TEST:
+    existing = run_rules.run_exists(session, dag_id, logical_date=when)
+    if existing is not None and existing.run_type == run_rules.TEST:
         delete_runs(session, dag_id, [existing.run_id])
 
 

@@ -7,7 +7,6 @@ of them imports user code in this process: they read the serialized DAGs.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 from collections.abc import Iterator
@@ -17,19 +16,19 @@ from typing import Any
 import click
 import pendulum
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
+from flowsched.cli.dag_runs import RUN_COMMANDS
 from flowsched.cli.errors import fail
+from flowsched.cli.lookups import cli_user, get_dag_model, get_serialized_dag, scan
 from flowsched.cli.output import output_option, render
 from flowsched.config import conf
-from flowsched.db import require_current_schema, session_scope
-from flowsched.db.tables import DagModel, ParseImportError, SerializedDagModel, utcnow
+from flowsched.db import session_scope
+from flowsched.db.tables import DagModel, ParseImportError, utcnow
 from flowsched.operations.dags import set_paused
-from flowsched.parsing.scan import ScanResult, parse_dags_folder
-from flowsched.parsing.serialize import SerializedDAG, SerializedTask
+from flowsched.serialized import SerializedDAG, SerializedTask
 from flowsched.timetables import DagRunInfo, upcoming_runs
 
-LIST_COLUMNS = ["dag_id", "fileloc", "owner", "paused", "schedule", "tags"]
+LIST_COLUMNS = ["dag_id", "dag_display_name", "fileloc", "owner", "paused", "schedule", "tags"]
 LIST_JSON_COLUMNS = [
     *LIST_COLUMNS,
     "active",
@@ -52,43 +51,6 @@ NEXT_RUN_JSON_COLUMNS = [
 @click.group()
 def dags() -> None:
     """List DAGs and import errors, show a DAG and its next runs, pause and unpause."""
-
-
-def scan() -> ScanResult:
-    """Bring the DB up to date with the dags folder before answering.
-
-    The schema check comes first so that an old or empty database gives the one-line
-    "run `flowsched db upgrade`" message rather than an SQL error.
-    """
-    require_current_schema()
-    return parse_dags_folder()
-
-
-def cli_user() -> str:
-    """Who the audit log says did it: ``cli:<os user>``."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # a container user with no name
-        return f"cli:uid-{os.getuid()}"
-
-
-def no_such_dag(dag_id: str) -> str:
-    return f"no DAG named {dag_id!r} (run `flowsched dags list`)"
-
-
-def get_dag_model(session: Session, dag_id: str) -> DagModel:
-    dag = session.get(DagModel, dag_id)
-    if dag is None:
-        fail(no_such_dag(dag_id))
-    return dag
-
-
-def get_serialized_dag(session: Session, dag_id: str) -> SerializedDAG:
-    get_dag_model(session, dag_id)
-    row = session.get(SerializedDagModel, dag_id)
-    if row is None:
-        fail(f"DAG {dag_id!r} has no stored structure; check `flowsched dags list-import-errors`")
-    return SerializedDAG.from_dict(row.data)
 
 
 def _shown_path(fileloc: str, output: str) -> str:
@@ -140,6 +102,7 @@ def list_dags(
 def _dag_row(dag: DagModel, output: str) -> dict[str, Any]:
     return {
         "dag_id": dag.dag_id,
+        "dag_display_name": dag.dag_display_name or dag.dag_id,
         "fileloc": _shown_path(dag.fileloc, output),
         "owner": dag.owners,
         "paused": dag.is_paused,
@@ -207,10 +170,13 @@ def show_dag(dag_id: str, output: str) -> None:
         if output == "json":
             click.echo(json.dumps(_structure(model, dag), indent=2))
             return
-        click.echo(f"{dag.dag_id}: {model.schedule_description} ({model.schedule_summary})")
+        name = _display(dag.dag_id, dag.dag_display_name)
+        click.echo(f"{name}: {model.schedule_description} ({model.schedule_summary})")
         state = "paused" if model.is_paused else "unpaused"
         count = f"{len(dag.tasks)} task{'' if len(dag.tasks) == 1 else 's'}"
         click.echo(f"{count}, {state}, in {_shown_path(model.fileloc, 'tree')}")
+        for warning in dag.parse_warnings:
+            click.echo(f"Warning: {warning}")
     for line in tree_lines(dag):
         click.echo(line)
 
@@ -218,6 +184,7 @@ def show_dag(dag_id: str, output: str) -> None:
 def _structure(model: DagModel, dag: SerializedDAG) -> dict[str, Any]:
     return {
         "dag_id": dag.dag_id,
+        "dag_display_name": dag.dag_display_name,
         "description": dag.description,
         "fileloc": model.fileloc,
         "schedule": model.schedule_summary,
@@ -225,6 +192,7 @@ def _structure(model: DagModel, dag: SerializedDAG) -> dict[str, Any]:
         "timezone": dag.timezone,
         "paused": model.is_paused,
         "active": model.is_active,
+        "parse_warnings": dag.parse_warnings,
         "tasks": [_task_summary(task) for task in dag.tasks],
         "edges": [
             [task.task_id, downstream]
@@ -237,6 +205,7 @@ def _structure(model: DagModel, dag: SerializedDAG) -> dict[str, Any]:
 def _task_summary(task: SerializedTask) -> dict[str, Any]:
     return {
         "task_id": task.task_id,
+        "task_display_name": task.task_display_name,
         "operator": task.operator,
         "task_group": task.task_group,
         "trigger_rule": str(task.trigger_rule),
@@ -244,6 +213,13 @@ def _task_summary(task: SerializedTask) -> dict[str, Any]:
         "pool": task.pool,
         "mapped": task.is_mapped,
     }
+
+
+def _display(identifier: str, display_name: str) -> str:
+    """``Nice name (the_id)`` when a display name is set, else the id."""
+    if display_name and display_name != identifier:
+        return f"{display_name} ({identifier})"
+    return identifier
 
 
 def _ordered(dag: SerializedDAG, task_ids: frozenset[str]) -> list[str]:
@@ -261,7 +237,8 @@ def tree_lines(dag: SerializedDAG) -> Iterator[str]:
 
     def lines(task_id: str, prefix: str, connector: str, child_prefix: str) -> Iterator[str]:
         task = dag.get_task(task_id)
-        label = f"{task_id}  [{task.operator}{', mapped' if task.is_mapped else ''}]"
+        name = _display(task_id, task.task_display_name)
+        label = f"{name}  [{task.operator}{', mapped' if task.is_mapped else ''}]"
         if task_id in drawn:
             yield f"{prefix}{connector}{task_id}  (see above)"
             return
@@ -378,9 +355,6 @@ def _set_paused(dag_id: str, paused: bool) -> None:
     click.echo(f"DAG {dag_id!r} {word}." if changed else f"DAG {dag_id!r} is already {word}.")
 
 
-# Run commands (trigger, list-runs, state, test, backfill, delete) live in their own module;
-# imported last so that it may use the helpers above.
-from flowsched.cli.dag_runs import RUN_COMMANDS  # noqa: E402
-
+# The run commands (trigger, list-runs, state, test, backfill, delete) live in their own module.
 for command in RUN_COMMANDS:
     dags.add_command(command)

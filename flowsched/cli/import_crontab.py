@@ -12,7 +12,7 @@ import pendulum
 
 from flowsched.cli.errors import fail
 from flowsched.config import conf
-from flowsched.crontab import CrontabError, DagFile, read_crontab, write_dag_file
+from flowsched.crontab import CrontabError, GeneratedDagFile, read_crontab, write_dag_file
 from flowsched.crontab.writer import safe_prefix
 from flowsched.timetables.wallclock import zone_name
 
@@ -88,7 +88,7 @@ def import_crontab(
         prefix=name,
         start_date=(start_date or pendulum.today()).date(),
     )
-    for warning in _warnings(crontab.warnings, dag_file):
+    for warning in [*crontab.warnings, *dag_file.warnings]:
         click.echo(f"Warning: {warning}", err=True)
     if not dag_file.dag_ids:
         fail(f"{source_name}: no job to import")
@@ -122,15 +122,6 @@ def _local_zone() -> str:
     return zone_name(pendulum.local_timezone())
 
 
-def _warnings(reader_warnings: list[str], dag_file: DagFile) -> list[str]:
-    skipped = [
-        f"line {job.line_number}: @reboot job not imported (flowsched has no start-up "
-        f"trigger; the DAG file says what to do): {job.command.strip()}"
-        for job in dag_file.not_imported
-    ]
-    return [*reader_warnings, *skipped]
-
-
 def _write_atomically(target: Path, source: str) -> None:
     """The scheduler may scan the folder at any moment: it must never see half a file."""
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +135,7 @@ def _write_atomically(target: Path, source: str) -> None:
         raise
 
 
-def _report(target: Path, dag_file: DagFile) -> None:
+def _report(target: Path, dag_file: GeneratedDagFile) -> None:
     click.echo(f"Wrote {target} with {len(dag_file.dag_ids)} DAG(s):")
     for dag_id in dag_file.dag_ids:
         click.echo(f"  {dag_id}")

@@ -10,31 +10,17 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flowsched.cli.errors import fail
+from flowsched.cli.dags import cli_user
 from flowsched.cli.output import output_option, render
-from flowsched.config import conf
 from flowsched.db import require_current_schema, session_scope
-from flowsched.db.tables import DEFAULT_POOL, Pool, TaskInstance, TaskInstanceState
-
-POOL_NAME_LENGTH = 256
+from flowsched.db.tables import Pool, TaskInstance, TaskInstanceState
+from flowsched.operations import pools as pool_ops
+from flowsched.operations.pools import ensure_default_pool
 
 
 @click.group()
 def pools() -> None:
     """Set, list and delete pools."""
-
-
-def ensure_default_pool(session: Session) -> Pool:
-    pool = session.get(Pool, DEFAULT_POOL)
-    if pool is None:
-        pool = Pool(
-            pool=DEFAULT_POOL,
-            slots=conf.getint("core", "default_pool_slots"),
-            description="Default pool",
-        )
-        session.add(pool)
-        session.flush()
-    return pool
 
 
 @pools.command("set")
@@ -44,17 +30,8 @@ def ensure_default_pool(session: Session) -> Pool:
 def set_pool(name: str, slots: int, description: str | None) -> None:
     """Create a pool or change its slots (and description)."""
     require_current_schema()
-    if not 0 < len(name) <= POOL_NAME_LENGTH:
-        fail(f"a pool name has 1 to {POOL_NAME_LENGTH} characters")
     with session_scope() as session:
-        ensure_default_pool(session)
-        pool = session.get(Pool, name)
-        if pool is None:
-            session.add(Pool(pool=name, slots=slots, description=description))
-        else:
-            pool.slots = slots
-            if description is not None:
-                pool.description = description
+        pool_ops.set_pool(session, name, slots, actor=cli_user(), description=description)
     click.echo(f"Pool {name!r} set to {slots} slot{'' if slots == 1 else 's'}.")
 
 
@@ -98,11 +75,6 @@ def _slots_in_use(session: Session) -> dict[tuple[str, str], int]:
 def delete_pool(name: str) -> None:
     """Delete a pool (not default_pool: tasks without a pool need it)."""
     require_current_schema()
-    if name == DEFAULT_POOL:
-        fail(f"{DEFAULT_POOL} cannot be deleted; change its size with `flowsched pools set`")
     with session_scope() as session:
-        pool = session.get(Pool, name)
-        if pool is None:
-            fail(f"no pool named {name!r} (run `flowsched pools list`)")
-        session.delete(pool)
+        pool_ops.delete_pool(session, name, actor=cli_user())
     click.echo(f"Pool {name!r} deleted.")

@@ -63,15 +63,16 @@ def ensure_admin(password_file: Path) -> str | None:
     None when an ``admin`` user exists that standalone did not create (its password is
     whatever its owner chose).
     """
+    from flowsched.cli.dags import cli_user
     from flowsched.db import session_scope
-    from webui.users import create_user, find_user
+    from flowsched.operations.users import create_user, find_user
 
     stored = password_file.read_text().strip() if password_file.exists() else None
     with session_scope() as session:
         if find_user(session, ADMIN) is not None:
             return stored
         password = stored or secrets.token_urlsafe(12)
-        create_user(session, ADMIN, password, "admin")
+        create_user(session, ADMIN, password, "admin", actor=cli_user())
     if stored is None:
         password_file.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

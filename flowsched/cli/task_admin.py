@@ -14,13 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowsched.cli.dag_runs import find_run, parse_date
-from flowsched.cli.dags import cli_user, get_serialized_dag, scan, tree_lines
+from flowsched.cli.dags import tree_lines
 from flowsched.cli.errors import fail
+from flowsched.cli.lookups import cli_user, get_serialized_dag, scan
 from flowsched.cli.output import render
 from flowsched.db import session_scope
 from flowsched.db.tables import DagRun, TaskInstance
+from flowsched.operations.markers import follow_external_task_markers
 from flowsched.operations.task_instances import TaskSelection, clear_task_instances
-from flowsched.parsing.serialize import SerializedDAG
+from flowsched.serialized import SerializedDAG
 
 SHOWN_BEFORE_CONFIRM = 40
 
@@ -104,7 +106,12 @@ def clear(
             upstream=upstream,
         )
         found = clear_task_instances(
-            session, [selection], actor=cli_user(), only_failed=only_failed, dry_run=True
+            session,
+            [selection],
+            actor=cli_user(),
+            only_failed=only_failed,
+            dry_run=True,
+            follow=follow_external_task_markers(),
         )
         todo = [_row(ti) for ti in found.selected if ti not in found.left_running]
     busy = len(found.selected) - len(todo)
@@ -116,7 +123,11 @@ def clear(
         click.confirm(f"Clear these {len(todo)} task instance(s)?", abort=True)
     with session_scope() as session:
         result = clear_task_instances(
-            session, [selection], actor=cli_user(), only_failed=only_failed
+            session,
+            [selection],
+            actor=cli_user(),
+            only_failed=only_failed,
+            follow=follow_external_task_markers(),
         )
     cleared, busy = len(result.cleared), len(result.left_running)
     click.echo(f"Cleared {cleared} task instance(s)." + _busy_note(busy))
@@ -139,6 +150,7 @@ def _matching_tasks(dag: SerializedDAG, regex: str | None) -> set[str]:
 
 def _row(ti: TaskInstance) -> dict[str, Any]:
     return {
+        "dag_id": ti.dag_id,  # an ExternalTaskMarker brings in other DAGs' task instances
         "run_id": ti.run_id,
         "task_id": ti.task_id,
         "map_index": ti.map_index,
@@ -163,7 +175,7 @@ def _selected_runs(
 def _show(todo: list[dict[str, Any]]) -> None:
     render(
         todo[:SHOWN_BEFORE_CONFIRM],
-        ["run_id", "task_id", "map_index", "state", "try_number"],
+        ["dag_id", "run_id", "task_id", "map_index", "state", "try_number"],
         "table",
     )
     if len(todo) > SHOWN_BEFORE_CONFIRM:

@@ -10,11 +10,12 @@ import sys
 import click
 from sqlalchemy.orm import Session
 
-from flowsched.cli.dags import get_dag_model, scan
+from flowsched.cli.dag_runs import parse_date
 from flowsched.cli.errors import fail
+from flowsched.cli.lookups import get_dag_model, scan
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.tables import TaskInstance, TaskInstanceState, utcnow
-from flowsched.executors.base import ExecutorEvent, TaskKey
+from flowsched.tries import ExecutorEvent, TaskKey
 
 map_index_option = click.option(
     "--map-index", type=int, default=-1, show_default=True, help="Instance of a mapped task."
@@ -49,7 +50,7 @@ def run(dag_id: str, task_id: str, run_id: str, map_index: int, try_number: int 
     The task instance must be queued for that try (as the scheduler leaves it): a try
     owned by someone else is never run twice. Exit status 1 unless the try succeeded.
     """
-    from flowsched.runner.worker import run_queued_try
+    from flowsched.runner.queued_try import run_queued_try
 
     require_current_schema()
     with session_scope(readonly=True) as session:
@@ -78,7 +79,6 @@ def test(dag_id: str, task_id: str, logical_date: str | None, map_index: int) ->
     LOGICAL_DATE (default: now) picks the run whose context and upstream XComs the task
     sees; with no run at that date, one is made up in memory. Exit status 1 if it fails.
     """
-    from flowsched.cli.dag_runs import parse_date  # not at the top: it imports cli.dags first
     from flowsched.runner.loader import load_dag
     from flowsched.runner.test_mode import try_out_task
 
@@ -110,8 +110,8 @@ def logs(
     dag_id: str, task_id: str, run_id: str, map_index: int, try_number: int | None, follow: bool
 ) -> None:
     """Print the log of one try of a task instance."""
-    from flowsched.runner.logs import follow as follow_log
-    from flowsched.runner.logs import log_path
+    from flowsched.task_logs import LogPathError, log_path
+    from flowsched.task_logs import follow as follow_log
 
     require_current_schema()
     with session_scope(readonly=True) as session:
@@ -120,7 +120,10 @@ def logs(
     key = TaskKey(dag_id, run_id, task_id, map_index, try_number or latest)
     if not 1 <= key.try_number <= latest:
         fail(f"{dag_id}.{task_id} has had {latest} tries in run {run_id!r}, not {key.try_number}")
-    path = log_path(*key)
+    try:
+        path = log_path(*key)
+    except LogPathError as error:
+        fail(str(error))
     if not follow:
         if not path.exists():
             fail(f"no log for {key} (the try has not started, or its log was removed)")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import click
 
-from flowsched.cli.errors import fail
+from flowsched.cli.dags import cli_user
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.user import ROLES
+from flowsched.operations import users as user_ops
 
 
 @click.group()
@@ -26,16 +27,11 @@ def users() -> None:
 @click.option("--email", "-e", help="Contact address (optional).")
 def create(username: str, password: str | None, role: str, email: str | None) -> None:
     """Add a user, e.g. `flowsched users create -u ana -r admin`."""
-    from webui.users import UserError, create_user
-
     require_current_schema()
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        with session_scope() as session:
-            create_user(session, username, password, role, email)
-    except UserError as exc:
-        fail(str(exc))
+    with session_scope() as session:
+        user_ops.create_user(session, username, password, role, email, actor=cli_user())
     click.echo(f"User {username} created with role {role}.")
 
 
@@ -43,8 +39,6 @@ def create(username: str, password: str | None, role: str, email: str | None) ->
 @output_option
 def list_users(output: str) -> None:
     """Every user with role, e-mail and last login."""
-    from webui.users import list_users as all_users
-
     require_current_schema()
     with session_scope(readonly=True) as session:
         rows = [
@@ -55,7 +49,7 @@ def list_users(output: str) -> None:
                 "created_at": user.created_at,
                 "last_login": user.last_login,
             }
-            for user in all_users(session)
+            for user in user_ops.list_users(session)
         ]
     render(rows, ["username", "role", "email", "created_at", "last_login"], output)
 
@@ -64,10 +58,7 @@ def list_users(output: str) -> None:
 @click.option("--username", "-u", required=True, help="The user to delete.")
 def delete(username: str) -> None:
     """Remove a user; their open sessions end at their next request."""
-    from webui.users import delete_user
-
     require_current_schema()
     with session_scope() as session:
-        if not delete_user(session, username):
-            fail(f"no user named {username!r}")
+        user_ops.delete_user(session, username, actor=cli_user())
     click.echo(f"User {username} deleted.")

@@ -10,11 +10,13 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from flowsched.cli.dags import cli_user
 from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.tables import Variable
-from flowsched.runner.masking import MASK, is_sensitive
+from flowsched.masking import MASK, is_sensitive
+from flowsched.operations import variables as variable_ops
 
 
 @click.group()
@@ -54,7 +56,8 @@ def set_variable(key: str, value: str, description: str | None, as_json: bool) -
     require_current_schema()
     if as_json:
         _parse_json(value, "VALUE")
-    Variable.set(key, value, description=description)
+    with session_scope() as session:
+        variable_ops.set_variable(session, key, value, actor=cli_user(), description=description)
     click.echo(f"Variable {key!r} set.")
 
 
@@ -80,8 +83,10 @@ def list_variables(output: str) -> None:
 def delete_variable(key: str) -> None:
     """Delete a variable from the database."""
     require_current_schema()
-    if not Variable.delete(key):
-        fail(_no_such_variable(key))
+    with session_scope() as session:
+        if session.get(Variable, key) is None:
+            fail(_no_such_variable(key))
+        variable_ops.delete_variable(session, key, actor=cli_user())
     click.echo(f"Variable {key!r} deleted.")
 
 
@@ -104,21 +109,11 @@ def import_variables(file: str, if_exists: str) -> None:
     loaded = _parse_json(_read_text(file), file)
     if not isinstance(loaded, dict):
         fail(f"{file}: expected a JSON object of key: value, got a JSON {type(loaded).__name__}")
-    written, skipped = 0, []
     with session_scope() as session:
-        for key, value in loaded.items():
-            row = session.get(Variable, key)
-            if row is not None and if_exists != "overwrite":
-                if if_exists == "fail":
-                    fail(f"variable {key!r} already exists; nothing was imported")
-                skipped.append(key)
-                continue
-            text = value if isinstance(value, str) else json.dumps(value)
-            if row is None:
-                session.add(Variable(key=key, val=text))
-            else:
-                row.val = text
-            written += 1
+        done, skipped = variable_ops.import_variables(
+            session, loaded, actor=cli_user(), if_exists=if_exists
+        )
+    written = len(done)
     suffix = f" ({len(skipped)} existing skipped)" if skipped else ""
     click.echo(f"Imported {written} variable{'' if written == 1 else 's'}{suffix}.")
 

@@ -5,6 +5,13 @@ job into readable DAG source. `flowsched import-crontab` is the command line aro
 """
 
 from flowsched.crontab.reader import CronJob, Crontab, CrontabError, read_crontab
-from flowsched.crontab.writer import DagFile, write_dag_file
+from flowsched.crontab.writer import GeneratedDagFile, write_dag_file
 
-__all__ = ["CronJob", "Crontab", "CrontabError", "DagFile", "read_crontab", "write_dag_file"]
+__all__ = [
+    "CronJob",
+    "Crontab",
+    "CrontabError",
+    "GeneratedDagFile",
+    "read_crontab",
+    "write_dag_file",
+]

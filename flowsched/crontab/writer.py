@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flowsched.crontab.reader import CronJob, Crontab
+from flowsched.masking import is_sensitive
 from flowsched.timetables.describe import describe_cron
 
 # What the generated file sets; cron itself never retried a failed job.
@@ -27,9 +28,7 @@ STDIN_DELIMITER = "CRON_STDIN"
 # Words that start or glue a shell command, or interpreters, which do not say what the
 # command does: a DAG id is named after the program or script that follows them.
 _SHELL_WORDS = "test [ ] [[ ]] ! { } ( ) cd if then else elif fi do done while until for in case"
-_WRAPPERS = (
-    "case esac command exec nice ionice nohup env timeout sudo flock chronic time true false"
-)
+_WRAPPERS = "esac command exec nice ionice nohup env timeout sudo flock chronic time true false"
 _INTERPRETERS = "sh bash dash zsh python python3 perl php ruby node"
 _NOT_A_NAME = frozenset(f"{_SHELL_WORDS} {_WRAPPERS} {_INTERPRETERS}".split())
 _LIST_SEPARATOR = re.compile(r"&&|\|\||;|\n")
@@ -39,30 +38,57 @@ _TEMPLATE_FILE_ENDINGS = (".sh", ".bash")  # BashOperator.template_ext
 
 
 @dataclass(frozen=True)
-class DagFile:
-    """The Python source of the DAG file, and what went into it."""
+class GeneratedDagFile:
+    """The Python source of the DAG file, its DAG ids, and what the user must be told:
+    jobs not imported, secrets written into the file."""
 
     source: str
     dag_ids: list[str]
-    not_imported: list[CronJob]
+    warnings: list[str]
 
 
-def write_dag_file(crontab: Crontab, *, source_name: str, prefix: str, start_date: date) -> DagFile:
+def write_dag_file(
+    crontab: Crontab, *, source_name: str, prefix: str, start_date: date
+) -> GeneratedDagFile:
     """The DAG file for a crontab: a header, then each job as a DAG or, for @reboot, a
     comment saying why it is not one."""
     blocks: list[str] = []
     dag_ids: list[str] = []
-    not_imported: list[CronJob] = []
+    warnings: list[str] = []
     for job in crontab.jobs:
         if job.runs_at_reboot:
-            not_imported.append(job)
+            warnings.append(
+                f"line {job.line_number}: @reboot job not imported (flowsched has no start-up "
+                f"trigger; the DAG file says what to do): {job.command.strip()}"
+            )
             blocks.append(_reboot_comment(job))
         else:
             dag_id = dag_id_for(job, prefix)
             dag_ids.append(dag_id)
             blocks.append(_dag_block(job, dag_id, start_date))
+    warnings += _secret_warnings(crontab)
     source = "\n\n".join([_header(source_name), *blocks]) + "\n"
-    return DagFile(source, dag_ids, not_imported)
+    return GeneratedDagFile(source, dag_ids, warnings)
+
+
+def _secret_warnings(crontab: Crontab) -> list[str]:
+    """Once per variable name: the web UI shows a DAG file's source to every viewer."""
+    names = dict.fromkeys(
+        name
+        for job in crontab.jobs
+        if not job.runs_at_reboot
+        for name in job.environment
+        if is_sensitive(name)
+    )
+    return [
+        f"{name} looks like a secret and is written into the DAG file, which the web UI "
+        f"shows to every viewer; consider a variable instead: {_variable_hint(name)}"
+        for name in names
+    ]
+
+
+def _variable_hint(name: str) -> str:
+    return "{{ var.value." + name.lower() + " }}"
 
 
 def dag_id_for(job: CronJob, prefix: str) -> str:
@@ -197,10 +223,11 @@ def _operator(job: CronJob) -> list[str]:
     ]
     if job.environment:
         lines.append("        env={")
-        lines += [
-            f"            {_text(name)}: {_text(_jinja_literal(value))},"
-            for name, value in job.environment.items()
-        ]
+        for name, value in job.environment.items():
+            entry = f"            {_text(name)}: {_text(_jinja_literal(value))},"
+            if is_sensitive(name):
+                entry += f"  # a secret? use {_variable_hint(name)}"
+            lines.append(entry)
         lines += ["        },", "        append_env=True,"]
     lines.append("    )")
     return lines

@@ -1,4 +1,5 @@
-"""Connections: where external systems are and how to log in to them (SPEC §2)."""
+"""Connections: where external systems are and how to log in to them
+(docs/how-to/variables-connections.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from flowsched.db.base import Base
 from flowsched.exceptions import ConnectionNotFound
-from flowsched.runner.masking import register_secret
+from flowsched.masking import register_secret
 
 ENV_PREFIX = "FLOWSCHED_CONN_"
 

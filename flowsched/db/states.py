@@ -25,6 +25,11 @@ class DagRunState(StrEnum):
     FAILED = "failed"
 
 
+# Passed where a finished run's state goes, it asks the DAG-callback child (started by
+# ``executors.dag_callbacks``) for the DAG's ``sla_miss_callback`` instead.
+SLA_MISS = "sla_miss"
+
+
 class TaskInstanceState(StrEnum):
     SCHEDULED = "scheduled"
     QUEUED = "queued"

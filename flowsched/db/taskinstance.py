@@ -47,6 +47,11 @@ class TaskInstance(_TryColumns, Base):
     last_heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     external_executor_id: Mapped[str | None] = mapped_column(String(250))
     rendered_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # tries lost to the platform (worker, supervisor or scheduler gone) that were re-run
+    # without using one of the task's retries; bounded by [core] max_platform_retries
+    platform_retries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the process that claimed the current try and records its end (its pid is the try's)
+    supervisor_pid: Mapped[int | None] = mapped_column(Integer)
     # A deferred try's trigger and where it resumes (runner/deferral.py); None otherwise.
     deferral: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
@@ -64,5 +69,6 @@ class TaskInstanceHistory(_TryColumns, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     error: Mapped[str | None] = mapped_column(Text)
+    log_error: Mapped[str | None] = mapped_column(Text)  # why its log file could not be written
 
     __table_args__ = (UniqueConstraint("dag_id", "run_id", "task_id", "map_index", "try_number"),)

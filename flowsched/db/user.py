@@ -24,6 +24,9 @@ class User(Base):
     last_login: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+SCHEDULER_ACTOR = "scheduler"  # the audit log's "who" for what the scheduler decides itself
+
+
 class AuditLog(Base):
     __tablename__ = "audit_log"
 

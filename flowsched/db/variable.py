@@ -1,4 +1,4 @@
-"""Variables: key/value settings kept out of DAG code (SPEC §2)."""
+"""Variables: key/value settings kept out of DAG code (docs/how-to/variables-connections.md)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flowsched.db.base import Base, UtcDateTime, utcnow
-from flowsched.runner.masking import register_secret_if_sensitive
+from flowsched.masking import register_secret_if_sensitive
 
 ENV_PREFIX = "FLOWSCHED_VAR_"
 _MISSING = object()

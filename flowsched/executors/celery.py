@@ -34,10 +34,11 @@ from sqlalchemy.exc import OperationalError as DatabaseError
 
 from flowsched.config import conf
 from flowsched.db.tables import utcnow
-from flowsched.executors.base import BaseExecutor, ExecutorEvent, TaskKey
+from flowsched.executors.base import BaseExecutor
 from flowsched.executors.celery_app import create_app
 from flowsched.executors.celery_message import TASK_NAME, message_args
 from flowsched.executors.celery_tracking import claim_stale_queued, ended_tries
+from flowsched.tries import ExecutorEvent, TaskKey
 
 logger = logging.getLogger("flowsched.executor")
 

@@ -13,7 +13,7 @@ import os
 from typing import Any
 
 from flowsched.config import conf
-from flowsched.executors.base import TaskKey
+from flowsched.tries import TaskKey
 
 TASK_NAME = "flowsched.run_try"
 

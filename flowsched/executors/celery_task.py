@@ -14,9 +14,9 @@ from typing import Any
 
 from flowsched.db import session_scope
 from flowsched.db.tables import TaskInstance, TaskInstanceState
-from flowsched.executors.base import ExecutorEvent, TaskKey
 from flowsched.executors.celery_message import read_message
-from flowsched.runner.worker import run_queued_try
+from flowsched.runner.queued_try import run_queued_try
+from flowsched.tries import ExecutorEvent, TaskKey
 
 logger = logging.getLogger("flowsched.worker")
 

@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, tuple_, update
 from flowsched.db import session_scope
 from flowsched.db.states import RUNNING_TI_STATES, TaskInstanceState
 from flowsched.db.tables import DagModel, TaskInstance
-from flowsched.executors.base import ExecutorEvent, TaskKey
+from flowsched.tries import ExecutorEvent, TaskKey
 
 # Keys per query: SQLite binds at most 32,766 parameters, four per key here.
 KEYS_PER_QUERY = 1000

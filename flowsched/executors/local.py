@@ -28,9 +28,10 @@ from typing import Any
 
 from flowsched import db
 from flowsched.config import conf
-from flowsched.executors.base import BaseExecutor, ExecutorEvent, TaskKey
+from flowsched.executors.base import BaseExecutor
+from flowsched.runner.queued_try import run_queued_try
 from flowsched.runner.warmup import warm_up
-from flowsched.runner.worker import after_worker_death, run_queued_try
+from flowsched.tries import ExecutorEvent, TaskKey
 
 logger = logging.getLogger("flowsched.executor")
 
@@ -160,7 +161,9 @@ class LocalExecutor(BaseExecutor):
         return [payload]
 
     def _replace_dead(self, worker: _Worker) -> list[ExecutorEvent]:
-        """A worker died (killed from outside): report its try, start a new worker."""
+        """A worker died (killed from outside): report its try as lost (the scheduler
+        sends it again if it never started, re-runs it if it did), start a new worker.
+        Nothing here touches the database: the scheduler does, inside its retry guard."""
         events = self._drain(worker)  # it may have reported its try before dying
         worker.alive = False
         code = self._reap(worker, timeout=STOP_TIMEOUT)
@@ -168,8 +171,9 @@ class LocalExecutor(BaseExecutor):
         if not self._stopping:
             logger.error("LocalExecutor worker %s died (%s); starting a new one", worker.pid, code)
             self._workers[self._workers.index(worker)] = self._spawn()
-        if worker.current is not None:
-            events.append(after_worker_death(worker.current, f"worker process died ({code})"))
+        if worker.current is not None:  # settled by the scheduler, in its pass
+            info = f"worker lost (pid {worker.pid}: {code})"
+            events.append(ExecutorEvent(worker.current, None, info, lost=True))
         return events
 
     def _drain(self, worker: _Worker) -> list[ExecutorEvent]:

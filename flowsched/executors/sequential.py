@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from flowsched.executors.base import BaseExecutor, ExecutorEvent, TaskKey
-from flowsched.runner.worker import run_queued_try
+from flowsched.executors.base import BaseExecutor
+from flowsched.runner.queued_try import run_queued_try
+from flowsched.tries import ExecutorEvent, TaskKey
 
 
 class SequentialExecutor(BaseExecutor):

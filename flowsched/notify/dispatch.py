@@ -1,4 +1,4 @@
-"""Who is told what, for one event (SPEC §8), and the two ways to send it.
+"""Who is told what, for one event (docs/how-to/alerts.md), and the two ways to send it.
 
 The rules, which make alerts exact (one e-mail per failed try when asked, none otherwise):
 

@@ -92,7 +92,7 @@ def mask(text: str) -> str:
     elsewhere has had no such pass, and alerts leave the machine.
     """
     # imported on use, so that importing flowsched.notify does not import the runner package
-    from flowsched.runner.masking import mask_secrets
+    from flowsched.masking import mask_secrets
 
     return mask_secrets(text)
 

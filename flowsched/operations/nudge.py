@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from flowsched.scheduling.wakeup import nudge_scheduler
+from flowsched.wakeup import nudge_scheduler
 
 _PENDING = "flowsched.operations.nudge"
 

@@ -18,7 +18,7 @@ from flowsched.config import conf
 from flowsched.db.tables import DagModel, DagRun, SerializedDagModel
 from flowsched.exceptions import ParamValidationError
 from flowsched.operations.errors import Conflict, Invalid, NotFound
-from flowsched.parsing.serialize import SerializedDAG
+from flowsched.serialized import SerializedDAG
 
 # Letters, digits and _ . : + - (what Airflow's own run ids use: manual__2025-01-01T00:00:00+00:00),
 # no "/" or "\\": a run id names a folder of task logs, so it must not climb out of it.

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from flowsched.db import run_rules
 from flowsched.db.states import (
     FINISHED_RUN_STATES,
     FINISHED_TI_STATES,
@@ -29,8 +30,7 @@ from flowsched.operations.rules import (
     get_structure,
 )
 from flowsched.operations.task_instances import move_task_instance, reflect
-from flowsched.parsing.serialize import SerializedDAG
-from flowsched.scheduling import runs
+from flowsched.serialized import SerializedDAG
 from flowsched.timetables import DataInterval
 
 MAX_BACKFILL_RUNS = 10_000
@@ -45,7 +45,7 @@ def trigger_run(
     logical_date: datetime | None = None,
     run_id: str | None = None,
     note: str | None = None,
-    run_type: str = runs.MANUAL,
+    run_type: str = run_rules.MANUAL,
 ) -> DagRun:
     """A queued run (``manual__<logical date>`` unless named) for the scheduler to start.
 
@@ -59,9 +59,9 @@ def trigger_run(
     when = logical_date or utcnow()
     if when.tzinfo is None:
         raise Invalid("the logical date needs a time zone, e.g. 2025-01-01T00:00:00+00:00")
-    run_id = check_run_id(run_id or runs.run_id_for(run_type, when))
+    run_id = check_run_id(run_id or run_rules.run_id_for(run_type, when))
     _refuse_clash(session, dag_id, run_id, when)
-    run = runs.new_run(
+    run = run_rules.new_run(
         dag_id,
         run_type,
         dag.timetable.infer_manual_data_interval(when),
@@ -122,8 +122,8 @@ def backfill(
         return plan
     for planned in plan:
         if not planned.exists:
-            run = runs.new_run(
-                dag_id, runs.BACKFILL, planned.interval, run_after=utcnow(), triggered_by=actor
+            run = run_rules.new_run(
+                dag_id, run_rules.BACKFILL, planned.interval, run_after=utcnow(), triggered_by=actor
             )
             session.add(run)
             audit.record(session, actor, "backfill", dag_id=dag_id, run_id=run.run_id)
@@ -165,7 +165,9 @@ def _backfill_plan(
     )
     return [
         PlannedRun(
-            interval, runs.run_id_for(runs.BACKFILL, interval.start), interval.start in existing
+            interval,
+            run_rules.run_id_for(run_rules.BACKFILL, interval.start),
+            interval.start in existing,
         )
         for interval in intervals
     ]

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from flowsched.db.bulk import transition_many
 from flowsched.db.states import (
     FINISHED_RUN_STATES,
     RUNNING_TI_STATES,
@@ -31,8 +32,7 @@ from flowsched.operations import audit
 from flowsched.operations.errors import Invalid, NotFound
 from flowsched.operations.nudge import nudge_after_commit
 from flowsched.operations.rules import get_run, get_structure
-from flowsched.parsing.serialize import SerializedDAG
-from flowsched.scheduling.bulk import transition_many
+from flowsched.serialized import SerializedDAG
 
 TI = TaskInstanceState
 CLEARABLE = frozenset({None, *(state for state in TI if state not in RUNNING_TI_STATES)})

@@ -95,7 +95,8 @@ def _ensure_on_sys_path(folder: str) -> None:
 
 def load_file(path: Path) -> FileResult:
     """Import and serialize one file; every failure becomes the file's ImportFailure."""
-    from flowsched.parsing.serialize import dag_hash, serialize_dag
+    from flowsched.parsing.serialize import serialize_dag
+    from flowsched.serialized import dag_hash
 
     started = time.monotonic()
     result = FileResult(fileloc=str(path))

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from flowsched.runner.logs import TASK_LOGGER
+from flowsched.runner.log_capture import TASK_LOGGER
 
 logger = logging.getLogger(TASK_LOGGER)
 

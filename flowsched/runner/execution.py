@@ -16,15 +16,15 @@ from typing import Any
 from flowsched.authoring.context import current_context
 from flowsched.authoring.templating import jinja_env_for
 from flowsched.authoring.xcom_values import ensure_json
+from flowsched.db.failure import TryError
 from flowsched.db.tables import TaskInstanceState
 from flowsched.db.xcom import RETURN_VALUE_KEY, SKIPPED_KEY
 from flowsched.exceptions import RescheduleTask, TaskDeferred, TaskSkipped
+from flowsched.masking import mask_secrets
 from flowsched.runner.callbacks import run_callbacks
 from flowsched.runner.deferral import resume, waiting
-from flowsched.runner.failure import TryError
 from flowsched.runner.interrupts import TaskInterrupted, execution_timeout
-from flowsched.runner.logs import TASK_LOGGER
-from flowsched.runner.masking import mask_secrets
+from flowsched.runner.log_capture import TASK_LOGGER
 
 logger = logging.getLogger(TASK_LOGGER)
 

@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from flowsched.db import session_scope
 from flowsched.db.tables import TaskInstance, TaskInstanceState, utcnow
-from flowsched.executors.base import TaskKey
+from flowsched.tries import TaskKey
 
 
 def beat(key: TaskKey, pid: int) -> bool:

@@ -16,12 +16,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
+from flowsched.db.failure import FailurePolicy
+from flowsched.db.outage import until_reachable
 from flowsched.db.tables import DagRun, SerializedDagModel, TaskInstance
-from flowsched.executors.base import TaskKey
-from flowsched.runner.context import previous_success, try_context
-from flowsched.runner.failure import FailurePolicy, handle_failure, wait_for_alerts
-from flowsched.runner.logs import capture_try_output, log_path, supervisor_log
+from flowsched.notify.failure_alerts import wait_for_alerts
+from flowsched.runner.failure import handle_failure
+from flowsched.runner.log_capture import capture_try_output, supervisor_log
 from flowsched.runner.task_instance import RuntimeTaskInstance
+from flowsched.runner.try_context import previous_success, try_context
+from flowsched.task_logs import log_path
+from flowsched.tries import TaskKey
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG
@@ -37,26 +41,29 @@ def fail_try(key: TaskKey, message: str, *, dag: DAG | None = None) -> str | Non
     logger.error("%s: %s", key, message)
     with supervisor_log(log_path(*key)) as sink, capture_try_output(sink, capture_fds=False):
         sink.note("supervisor", message)
-        with session_scope() as session:
-            row = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
-            if row is None or row.try_number != key.try_number:
-                return row.state if row is not None else None
-            task = dag.task_dict.get(key.task_id) if dag is not None else None
-            policy = _policy(session, key, task)
-            context = _failure_context(session, row, dag, task)
-            state = handle_failure(
-                session, row, policy, message, run_callbacks=True, context=context
-            )
-            current = state or row.state
+        current = until_reachable(lambda: _apply_policy(key, message, dag))
         wait_for_alerts()
     return current
+
+
+def _apply_policy(key: TaskKey, message: str, dag: DAG | None) -> str | None:
+    """One attempt at recording the failure (the caller retries it through an outage)."""
+    with session_scope() as session:
+        row = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
+        if row is None or row.try_number != key.try_number:
+            return row.state if row is not None else None
+        task = dag.task_dict.get(key.task_id) if dag is not None else None
+        policy = _policy(session, key, task)
+        context = _failure_context(session, row, dag, task)
+        state = handle_failure(session, row, policy, message, run_callbacks=True, context=context)
+        return state or row.state
 
 
 def _policy(session: Session, key: TaskKey, task: Any) -> FailurePolicy:
     """From the imported task, else (the DAG file did not load) from the serialized DAG."""
     if task is not None:
         return FailurePolicy.from_task(task)
-    from flowsched.parsing.serialize import SerializedDAG
+    from flowsched.serialized import SerializedDAG
 
     row = session.get(SerializedDagModel, key.dag_id)
     serialized = SerializedDAG.from_dict(row.data) if row is not None else None

@@ -36,16 +36,19 @@ from typing import TYPE_CHECKING, Any
 from flowsched import db
 from flowsched.config import conf
 from flowsched.db import session_scope
+from flowsched.db.outage import OutageWatch, first_line, is_outage, until_reachable
 from flowsched.db.tables import TaskInstance
-from flowsched.executors.base import ExecutorEvent, TaskKey
+from flowsched.notify.failure_alerts import wait_for_alerts
+from flowsched.runner import outcome_file
 from flowsched.runner.execution import TryResult
-from flowsched.runner.failure import wait_for_alerts
 from flowsched.runner.heartbeat import beat
 from flowsched.runner.interrupts import timeout_message
-from flowsched.runner.logs import log_path, supervisor_log
+from flowsched.runner.log_capture import supervisor_log
 from flowsched.runner.lost_tries import fail_try
 from flowsched.runner.task_runner import StartedTry, claim_try, record_result, store_rendered
 from flowsched.runner.try_process import TryProcess
+from flowsched.task_logs import log_path
+from flowsched.tries import ExecutorEvent, TaskKey
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG
@@ -63,6 +66,7 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 NOT_QUEUED = "not run: the task instance was not queued for this try"
 
 Report = Callable[[ExecutorEvent], None]
+OUTAGE = OutageWatch(logger)  # this supervisor's view of the database, logged on change
 
 
 def supervise_try(
@@ -81,13 +85,22 @@ def supervise_try(
     """
     try:
         started = claim_try(key, executor)
-    except Exception as exc:  # e.g. its DAG run was deleted: the try cannot start
+    except Exception as exc:
+        if is_outage(exc):  # still queued: the scheduler sends it again once it can
+            message = f"not started: database unreachable ({first_line(exc)})"
+            report(ExecutorEvent(key, None, message, lost=True))
+            return
+        # e.g. its DAG run was deleted: the try cannot start
         logger.exception("%s: could not claim the try", key)
         message = f"Task could not start: {type(exc).__name__}: {exc}"
         report(ExecutorEvent(key, fail_try(key, message, dag=dag), message))
         return
     if started is None:
         report(ExecutorEvent(key, None, NOT_QUEUED))
+        return
+    left = outcome_file.load(key)
+    if left is not None:  # its code ended under a supervisor that died: never run it again
+        _record_left_outcome(key, dag, started, left, report)
         return
     ours, theirs = Pipe(duplex=True)
     for stream in (sys.stdout, sys.stderr):
@@ -113,6 +126,19 @@ def supervise_try(
     finally:
         ours.close()
     wait_for_alerts()  # sent from here, by the recording; never leave threads to a fork
+
+
+def _record_left_outcome(
+    key: TaskKey, dag: DAG, started: StartedTry, result: TryResult, report: Report
+) -> None:
+    """Record the outcome this try's process left beside its log before its supervisor
+    died (the scheduler sent the try again for this). Its callbacks, which needed that
+    process, do not run."""
+    state = until_reachable(lambda: record_result(key, dag, started, result), OUTAGE)
+    outcome_file.discard(key)
+    with supervisor_log(log_path(*key)) as sink:
+        sink.note("supervisor", f"Recorded the outcome the try left: {result.state.upper()}")
+    report(ExecutorEvent(key, state))
 
 
 def _child(
@@ -197,6 +223,8 @@ class _Watch:
         while not self.reported and self.result is None and self.conn.poll():
             if not self._serve():  # a report sent just before the child died
                 break
+        if self.result is None and not self.reported:  # died right after its code ended?
+            self.result = outcome_file.load(self.key)
         if self.result is not None and not self.reported:
             self._record(self.result)
         if not self.reported:
@@ -252,8 +280,8 @@ class _Watch:
     def _record(self, result: TryResult) -> str | None:
         """Commit the try's end, say so in its log, report it; the state now."""
         try:
-            state = record_result(self.key, self.dag, self.started, result)
-        except Exception as exc:  # e.g. the database stayed locked: failed below, instead
+            state = self._record_through_outage(result)
+        except Exception as exc:  # e.g. a constraint: failed below, instead
             logger.exception("%s: could not record the try's end", self.key)
             self.record_error = exc
             return None
@@ -272,14 +300,28 @@ class _Watch:
         self.reported = True
         return state
 
+    def _record_through_outage(self, result: TryResult) -> str | None:
+        """Record ``result``; while the database is unreachable, keep it (here, and in the
+        file beside the try's log that the try wrote) and try again with backoff until it
+        is recorded: a result is never lost, nor turned into a failure, by an outage."""
+        state = until_reachable(
+            lambda: record_result(self.key, self.dag, self.started, result), OUTAGE
+        )
+        outcome_file.discard(self.key)
+        return state
+
     def _beat(self) -> None:
         if self.reported or self.lost:
             return
         try:
             alive = beat(self.key, self.pid)
         except Exception as exc:  # a busy database must not stop the try; beat again later
-            logger.warning("%s: heartbeat failed: %s", self.key, exc)
+            if is_outage(exc):
+                OUTAGE.failed(exc, conf.getfloat("scheduler", "task_heartbeat_interval"))
+            else:
+                logger.warning("%s: heartbeat failed: %s", self.key, exc)
             return
+        OUTAGE.succeeded()
         if not alive:
             self.lost = True
             logger.warning("%s: task instance changed from outside; stopping the try", self.key)

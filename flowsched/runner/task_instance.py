@@ -12,9 +12,9 @@ from typing import Any
 
 from flowsched.authoring.xcom_values import ensure_json
 from flowsched.db.tables import TaskInstance
-from flowsched.executors.base import TaskKey
 from flowsched.runner import xcom
-from flowsched.runner.logs import log_path
+from flowsched.task_logs import log_path
+from flowsched.tries import TaskKey
 
 
 class RuntimeTaskInstance:

@@ -1,4 +1,5 @@
-"""One try of one task instance: claiming it and recording how it ended (SPEC §7).
+"""One try of one task instance: claiming it and recording how it ended
+(docs/architecture.md, "Executor contract").
 
 The try starts with a guarded ``queued -> running`` and ends with a guarded change from
 ``running`` (same try number): if another process owns the try, this one neither runs it
@@ -14,6 +15,7 @@ task's cost, and most of it while holding SQLite's write lock.
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,7 @@ from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
+from flowsched.db.failure import FailurePolicy
 from flowsched.db.tables import (
     DagRun,
     TaskInstance,
@@ -29,12 +32,12 @@ from flowsched.db.tables import (
     TaskInstanceState,
     utcnow,
 )
-from flowsched.executors.base import TaskKey
 from flowsched.runner import xcom
-from flowsched.runner.context import previous_success
 from flowsched.runner.execution import TryResult
-from flowsched.runner.failure import FailurePolicy, handle_failure
+from flowsched.runner.failure import handle_failure
 from flowsched.runner.skip import skip_tasks
+from flowsched.runner.try_context import previous_success
+from flowsched.tries import TaskKey
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG
@@ -89,6 +92,7 @@ def claim_try(key: TaskKey, executor: str) -> StartedTry | None:
             state=State.RUNNING,
             last_heartbeat_at=now,
             next_try_at=None,
+            supervisor_pid=os.getpid(),
             **values,
         )
         if not won:

@@ -19,11 +19,12 @@ from sqlalchemy import select
 from flowsched.db import session_scope
 from flowsched.db.tables import DagRun, TaskInstance, TaskInstanceState, utcnow
 from flowsched.db.xcom import RETURN_VALUE_KEY
-from flowsched.runner.context import previous_success, try_context
 from flowsched.runner.execution import Outcome, run_task
-from flowsched.runner.logs import LogSink, capture_try_output
+from flowsched.runner.log_capture import capture_try_output
 from flowsched.runner.mapping import concrete_task
 from flowsched.runner.task_instance import RuntimeTaskInstance
+from flowsched.runner.try_context import previous_success, try_context
+from flowsched.task_logs import LogSink
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG

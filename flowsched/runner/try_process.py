@@ -15,15 +15,17 @@ import os
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowsched.db.tables import TaskInstanceState, utcnow
-from flowsched.executors.base import TaskKey
+from flowsched.runner import outcome_file
 from flowsched.runner.callbacks import run_callbacks
-from flowsched.runner.context import try_context
 from flowsched.runner.deferral import resumable
 from flowsched.runner.execution import Outcome, TryResult, run_task
 from flowsched.runner.interrupts import sigterm_interrupts
-from flowsched.runner.logs import TASK_LOGGER, capture_try_output, log_path, try_log_file
+from flowsched.runner.log_capture import TASK_LOGGER, capture_try_output
 from flowsched.runner.mapping import concrete_task
 from flowsched.runner.task_instance import RuntimeTaskInstance
+from flowsched.runner.try_context import try_context
+from flowsched.task_logs import log_path, try_log_file
+from flowsched.tries import TaskKey
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG
@@ -69,6 +71,7 @@ class TryProcess:
             with sigterm_interrupts():
                 outcome = self._execute()
             result = TryResult.of(outcome, self.task, utcnow())
+            outcome_file.save(self.key, result)  # lost with the supervisor? not with this
             callbacks = self._callbacks(outcome)
             if not callbacks:
                 self.supervisor.hand_over(result)

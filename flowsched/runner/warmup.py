@@ -13,7 +13,7 @@ from sqlalchemy.orm import configure_mappers
 
 from flowsched.db import session_scope
 from flowsched.db.tables import DagRun, TaskInstance, XCom, utcnow
-from flowsched.runner.context import previous_success
+from flowsched.runner.try_context import previous_success
 
 
 def warm_up() -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from flowsched.db import session_scope
 from flowsched.db.tables import XCom, utcnow
 from flowsched.db.xcom import RETURN_VALUE_KEY
-from flowsched.executors.base import TaskKey
+from flowsched.tries import TaskKey
 
 __all__ = [
     "RETURN_VALUE_KEY",

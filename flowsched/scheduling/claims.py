@@ -17,12 +17,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import Row, Select, and_, bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session
 
+from flowsched.db.run_rules import BACKFILL, TEST
 from flowsched.db.states import DagRunState, TaskInstanceState
 from flowsched.db.tables import DagModel, DagRun, TaskInstance
 
 RunKey = tuple[str, str]  # (dag_id, run_id)
-BACKFILL = "backfill"
-TEST = "test"  # `dags test` runs its run itself; schedulers leave it alone
 
 
 class RunRef(NamedTuple):
@@ -164,6 +163,15 @@ def stale_running_tis(session: Session, heartbeat_before: datetime) -> Sequence[
                 TaskInstance.start_date < heartbeat_before,
             ),
         ),
+    )
+    return session.scalars(_claim(query, TaskInstance)).all()
+
+
+def running_tis_on(session: Session, hostname: str) -> Sequence[TaskInstance]:
+    """Running task instances claimed by a supervisor on ``hostname`` (to see whether the
+    supervisor is still alive)."""
+    query = select(TaskInstance).where(
+        TaskInstance.state == TaskInstanceState.RUNNING, TaskInstance.hostname == hostname
     )
     return session.scalars(_claim(query, TaskInstance)).all()
 

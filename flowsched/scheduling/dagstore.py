@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from flowsched.db.tables import SerializedDagModel
-from flowsched.parsing.serialize import SerializedDAG
+from flowsched.serialized import SerializedDAG
 
 _HASH = select(SerializedDagModel.dag_hash).where(SerializedDagModel.dag_id == bindparam("dag_id"))
 

@@ -20,15 +20,15 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from flowsched.db.bulk import transition_many
 from flowsched.db.states import RUNNING_TI_STATES, TaskInstanceState
 from flowsched.db.tables import DEFAULT_POOL, Pool, TaskInstance
-from flowsched.executors.base import TaskKey
-from flowsched.parsing.serialize import SerializedTask
 from flowsched.scheduling import claims
-from flowsched.scheduling.bulk import transition_many
 from flowsched.scheduling.claims import RunKey
 from flowsched.scheduling.dagstore import DagStore
 from flowsched.scheduling.settings import SchedulerSettings
+from flowsched.serialized import SerializedTask
+from flowsched.tries import TaskKey
 
 log = logging.getLogger(__name__)
 _warned_pools: set[str] = set()

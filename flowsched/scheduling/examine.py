@@ -15,15 +15,15 @@ from datetime import datetime
 from sqlalchemy import bindparam, literal, or_, select
 from sqlalchemy.orm import Session
 
+from flowsched.db.bulk import transition_many
 from flowsched.db.states import FINISHED_TI_STATES, UNFINISHED_TI_STATES, DagRunState
 from flowsched.db.states import TaskInstanceState as TI
 from flowsched.db.tables import DagRun, TaskInstance, XCom
 from flowsched.db.xcom import SKIPPED_KEY
-from flowsched.parsing.serialize import SerializedDAG
 from flowsched.scheduling import finishing, mapping
-from flowsched.scheduling.bulk import transition_many
 from flowsched.scheduling.claims import RunRef
 from flowsched.scheduling.readiness import Decision, TIKey, TIRow, decide
+from flowsched.serialized import SerializedDAG
 
 MAX_TARGETED_TASKS = 1000  # beyond this, one read of the whole run is cheaper
 

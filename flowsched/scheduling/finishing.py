@@ -4,7 +4,7 @@ A run ends when none of its task instances can change any more. It succeeded whe
 leaf instance succeeded or was skipped (the trigger rules have already turned what a
 failure means into the leaves' states), and failed otherwise. DAG-level callbacks are
 user code, which the scheduler never imports: they run in a child process started after
-the commit (see ``dag_callbacks.py``). The failure alert goes out in the background.
+the commit (see ``executors/dag_callbacks.py``). The failure alert goes out in the background.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from functools import partial
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from flowsched.db.bulk import TIKey, transition_many
 from flowsched.db.states import (
     UNFINISHED_TI_STATES,
     DagRunState,
@@ -25,14 +26,13 @@ from flowsched.db.states import (
     transition_run,
 )
 from flowsched.db.tables import AuditLog, DagModel, DagRun
-from flowsched.parsing.serialize import SerializedDAG
-from flowsched.scheduling import dag_callbacks
-from flowsched.scheduling.bulk import TIKey, transition_many
+from flowsched.db.user import SCHEDULER_ACTOR
+from flowsched.executors import dag_callbacks
 from flowsched.scheduling.claims import RunRef
+from flowsched.serialized import SerializedDAG
 
 log = logging.getLogger(__name__)
 
-AUTO_PAUSE_USER = "scheduler"  # the audit log's "who" for a pause the scheduler decided
 LEAF_OK = frozenset({TaskInstanceState.SUCCESS, TaskInstanceState.SKIPPED})
 
 
@@ -137,8 +137,8 @@ def pause_after_consecutive_failures(session: Session, dag: SerializedDAG) -> bo
     log.warning("Pausing DAG %s: %s", dag.dag_id, reason)
     session.add(
         AuditLog(
-            user=AUTO_PAUSE_USER,
-            event="paused",
+            user=SCHEDULER_ACTOR,
+            event="pause",  # the name flowsched.operations gives a pause
             dag_id=dag.dag_id,
             extra=json.dumps({"is_paused": True, "reason": reason}),
         )

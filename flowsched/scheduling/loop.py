@@ -19,20 +19,22 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
+from flowsched.db.outage import OutageWatch, first_line, is_outage, retry_interval, until_reachable
 from flowsched.db.tables import DagModel, utcnow
-from flowsched.executors.base import BaseExecutor, ExecutorEvent, TaskKey
+from flowsched.executors.base import BaseExecutor
 from flowsched.liveness import MISSED_HEARTBEATS
-from flowsched.scheduling import claims, dispatch, jobs, runs, sla, zombies
+from flowsched.scheduling import claims, dispatch, jobs, lost_tries, runs, sla
 from flowsched.scheduling.claims import RunKey, RunRef
 from flowsched.scheduling.dagstore import DagStore
 from flowsched.scheduling.examine import examine
 from flowsched.scheduling.jobs import SchedulerJob
 from flowsched.scheduling.settings import SchedulerSettings
-from flowsched.scheduling.wakeup import NudgeListener
+from flowsched.tries import ExecutorEvent, TaskKey
+from flowsched.wakeup import NudgeListener
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,9 @@ class SchedulerLoop:
         self._next_sla_check = 0.0
         self._sla_checked_at = utcnow()
         self._adopt_after_pass = False
+        self.outage = OutageWatch(log)
+        self._lost: list[ExecutorEvent] = []  # tries the executor lost, until a pass settles them
+        self._restarted = True  # the first full pass finds what the previous scheduler left
 
     def request_stop(self) -> None:
         """From a signal handler: finish the pass, let running tries end, stop."""
@@ -72,11 +77,11 @@ class SchedulerLoop:
 
     def run(self) -> None:
         self._listener = NudgeListener()
-        self.job.start()
+        until_reachable(self.job.start, self.outage, "starting the scheduler")
         state = "failed"
         try:
-            self.executor.start()
-            self._adopt()
+            until_reachable(self.executor.start, self.outage)
+            until_reachable(self._adopt, self.outage)
             self._serve()
             state = "success"
         finally:
@@ -118,28 +123,43 @@ class SchedulerLoop:
     # --- passes ----------------------------------------------------------------------
 
     def _guarded_pass(self, events: Sequence[ExecutorEvent], full: bool) -> None:
-        """A pass; a database locked or gone for a moment, or a row another process
-        inserted first, makes this pass roll back and the next one try again."""
+        """A pass; a database unreachable (for any time: said once when it goes, once when
+        it is back), or a row another process inserted first, makes this pass roll back
+        and the next one try again. Tries the executor lost are kept until a pass has
+        settled them."""
+        self._lost += [event for event in events if event.lost]
         try:
             self._pass(events, full)
-        except (OperationalError, IntegrityError) as exc:
-            log.error("scheduler pass failed, retrying: %s", str(exc.orig or exc).splitlines()[0])
-            time.sleep(self.settings.idle_poll_interval)
+        except Exception as exc:
+            if is_outage(exc):
+                self.outage.failed(exc, retry_interval())
+                time.sleep(retry_interval())
+            elif isinstance(exc, IntegrityError):
+                log.error("scheduler pass failed, retrying: %s", first_line(exc))
+                time.sleep(self.settings.idle_poll_interval)
+            else:
+                raise
+            self._last_full = -math.inf  # the next pass looks at everything again
+            return
+        self.outage.succeeded()
 
     def _pass(self, events: Sequence[ExecutorEvent], full: bool) -> None:
         if full:
             self._refresh_dags_if_due()
         ended: dict[RunKey, set[str]] = defaultdict(set)
         for event in events:
-            ended[(event.key.dag_id, event.key.run_id)].add(event.key.task_id)
+            if not event.lost:
+                ended[(event.key.dag_id, event.key.run_id)].add(event.key.task_id)
         now = utcnow()
         with session_scope() as session:
             self.job.heartbeat_if_due(session)
+            # a run with a lost try is looked at whole: the lost task itself is due again
+            lost = lost_tries.settle_lost(session, self.store, self._lost)
             if full:
                 self._last_full = time.monotonic()
                 self.store.new_pass()
-                self._housekeeping(session, now)
-            todo = claims.running_runs(session, None if full else sorted(ended))
+                self._housekeeping(session, now, lost)
+            todo = claims.running_runs(session, None if full else sorted({*ended, *lost.runs}))
             finished = self._examine(session, todo, now, None if full else ended)
             if finished:
                 self._after_runs_ended(session, finished, now)
@@ -151,17 +171,19 @@ class SchedulerLoop:
                 now,
                 self.settings,
             )
+        self._lost.clear()
+        self._send(lost.resend)
         self._send(dispatches)
         if self._adopt_after_pass:
             self._adopt_after_pass = False
             self._adopt("queued tries that a dead scheduler may never have sent")
 
-    def _housekeeping(self, session: Session, now: datetime) -> None:
-        """What only a full pass does: create and start runs, fail zombies, take over from
-        dead schedulers."""
+    def _housekeeping(self, session: Session, now: datetime, lost: lost_tries.Settled) -> None:
+        """What only a full pass does: create and start runs, settle tries whose
+        supervisor is gone, take over from dead schedulers."""
         runs.create_due_runs(session, self.store, now)
         runs.start_queued_runs(session, self.store, now)
-        zombies.fail_zombies(session, self.store, now, self.settings.zombie_threshold)
+        self._settle_lost_tries(session, now, lost)
         self._take_over_dead_schedulers(session, now)
         self._record_sla_misses(session, now)
         self._next_dagrun = session.scalar(
@@ -169,6 +191,18 @@ class SchedulerLoop:
                 DagModel.is_paused.is_(False), DagModel.is_active.is_(True)
             )
         )
+
+    def _settle_lost_tries(self, session: Session, now: datetime, lost: lost_tries.Settled) -> None:
+        """Running tries whose supervisor is gone: at once when it ran on this machine,
+        after the zombie threshold otherwise. The threshold counts from the end of the
+        last database outage, during which no supervisor could beat."""
+        reason = "scheduler restarted" if self._restarted else "worker lost"
+        self._restarted = False
+        lost_tries.settle_orphans(session, self.store, reason, lost)
+        threshold = self.settings.zombie_threshold
+        back_at = self.outage.back_at
+        if back_at is None or time.monotonic() - back_at >= threshold:
+            lost_tries.settle_zombies(session, self.store, now, threshold, lost)
 
     def _record_sla_misses(self, session: Session, now: datetime) -> None:
         """Once per heartbeat interval: tasks past their SLA (see ``sla.py``)."""
@@ -279,6 +313,15 @@ class SchedulerLoop:
             log.info("re-queueing %d %s", len(adopted), what)
         self._send(adopted)
 
+    def _finish_job(self, state: str) -> None:
+        """Close the Job row; with the database away, its heartbeat's age tells instead."""
+        try:
+            self.job.finish(state)
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            log.warning("could not close the scheduler's job row: %s", first_line(exc))
+
     def _shutdown(self, state: str) -> None:
         self._ending = True
         try:
@@ -287,6 +330,6 @@ class SchedulerLoop:
             log.warning("second stop signal: stopping running tries now")
             self.executor.terminate()
         finally:
-            self.job.finish(state)
+            self._finish_job(state)
             if self._listener is not None:
                 self._listener.close()

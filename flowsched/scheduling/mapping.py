@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from flowsched.db.states import TaskInstanceState as TI
 from flowsched.db.states import transition_ti
 from flowsched.db.tables import TaskInstance, XCom, utcnow
-from flowsched.parsing.serialize import SerializedDAG, SerializedTask, XComRef
-from flowsched.runner.logs import log_path, try_log_file
 from flowsched.scheduling.runs import task_instance_values
+from flowsched.serialized import SerializedDAG, SerializedTask, XComRef
+from flowsched.task_logs import log_path, try_log_file
 
 log = logging.getLogger(__name__)
 

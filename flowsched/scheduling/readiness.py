@@ -16,8 +16,8 @@ from typing import NamedTuple
 from weakref import WeakKeyDictionary
 
 from flowsched.db.states import TaskInstanceState as TI
-from flowsched.parsing.serialize import SerializedDAG, SerializedTask
 from flowsched.scheduling.trigger_rules import UpstreamCounts, Verdict, evaluate
+from flowsched.serialized import SerializedDAG, SerializedTask
 
 TIKey = tuple[str, int]  # (task_id, map_index) within one run
 PAST_OK = frozenset({TI.SUCCESS, TI.SKIPPED})

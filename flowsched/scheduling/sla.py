@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
-from flowsched.db.states import DagRunState, TaskInstanceState
+from flowsched.db.states import SLA_MISS, DagRunState, TaskInstanceState
 from flowsched.db.tables import DagRun, SlaMiss, TaskInstance
-from flowsched.parsing.serialize import SerializedDAG
-from flowsched.scheduling import dag_callbacks
+from flowsched.executors import dag_callbacks
 from flowsched.scheduling.dagstore import DagStore
+from flowsched.serialized import SerializedDAG
 
 log = logging.getLogger(__name__)
 DONE = (TaskInstanceState.SUCCESS, TaskInstanceState.SKIPPED)
@@ -87,7 +87,7 @@ def _run_misses(
     recorded = select(SlaMiss.task_id, SlaMiss.map_index).where(
         SlaMiss.dag_id == dag.dag_id, SlaMiss.run_id == run_id
     )
-    known = set(session.execute(recorded).tuples())
+    known = {tuple(row) for row in session.execute(recorded)}
     rows = session.execute(
         select(
             TaskInstance.task_id,
@@ -156,4 +156,4 @@ def _announce(misses: list[Miss], callbacks: set[str]) -> None:
         )
     for dag_id, run_id in dict.fromkeys((miss.dag_id, miss.run_id) for miss in misses):
         if dag_id in callbacks:
-            dag_callbacks.start(dag_id, run_id, dag_callbacks.SLA_MISS, "sla missed")
+            dag_callbacks.start(dag_id, run_id, SLA_MISS, "sla missed")

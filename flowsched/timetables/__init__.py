@@ -1,4 +1,4 @@
-"""Schedules, data intervals and DST (SPEC §3).
+"""Schedules, data intervals and DST (docs/concepts.md, "Time zones and daylight saving time").
 
 All instants returned are pendulum DateTimes in UTC; cron fields are read in the DAG's
 zone. See cron_times.py for the exact DST rules.

@@ -1,7 +1,7 @@
 """What every schedule answers: the next run to create, and the interval of a manual run.
 
-All instants a timetable returns are pendulum DateTimes in UTC (SPEC §3 stores times in
-UTC); convert with `.in_timezone(tt.timezone)` to show them in the DAG's zone. Inputs may
+All instants a timetable returns are pendulum DateTimes in UTC (every time is stored
+in UTC); convert with `.in_timezone(tt.timezone)` to show them in the DAG's zone. Inputs may
 be any timezone-aware datetime; naive ones are refused, because their instant is unknown.
 """
 

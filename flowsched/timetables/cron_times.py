@@ -1,4 +1,4 @@
-"""When a cron expression fires in a time zone: SPEC §3's DST rules, made exact.
+"""When a cron expression fires in a time zone: the DST rules of docs/concepts.md, made exact.
 
 croniter is used only on naive wall-clock readings, where it is exact (plain calendar
 arithmetic). Turning a matching reading into an instant is done here, with WallClock:
@@ -65,7 +65,7 @@ def cron_fields(expr: str) -> str:
     """The five cron fields for an expression or preset; ValueError names a bad one.
 
     Only the classic five fields are accepted: croniter's optional seconds and year
-    fields are not part of SPEC §3, and a second-level cron is no scheduler's job.
+    fields are no part of a classic cron line, and a second-level cron is no scheduler's job.
     """
     fields = CRON_PRESETS.get(expr.strip(), expr.strip())
     if fields.startswith("@"):

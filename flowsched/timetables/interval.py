@@ -1,7 +1,7 @@
 """timedelta schedules: back-to-back intervals of fixed absolute length.
 
 Unlike cron, a timedelta ignores the wall clock: `timedelta(days=1)` is always 24 h, so a
-job started at 00:00 local runs at 01:00 local after spring-forward (SPEC §3). The grid
+job started at 00:00 local runs at 01:00 local after spring-forward (docs/concepts.md). The grid
 of interval starts is anchored at start_date: start_date + k * delta.
 """
 

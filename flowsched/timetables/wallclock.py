@@ -3,9 +3,9 @@
 Cron fields describe wall-clock readings, but runs happen at instants. Around a DST
 change the two do not map one to one: a reading in a spring-forward gap stands for no
 instant, a reading in a fall-back overlap stands for two. This module answers, for one
-zone, exactly which instants a reading stands for, so that cron.py can apply SPEC §3's
-rules without guessing. Naive datetimes here are wall-clock readings; aware ones are
-instants, always in UTC.
+zone, exactly which instants a reading stands for, so that cron.py can apply the DST
+rules of docs/concepts.md without guessing. Naive datetimes here are wall-clock
+readings; aware ones are instants, always in UTC.
 """
 
 from __future__ import annotations

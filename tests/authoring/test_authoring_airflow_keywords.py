@@ -24,7 +24,8 @@ from flowsched.authoring.ignored_args import IGNORED_DAG_ARGS, IGNORED_TASK_ARGS
 from flowsched.authoring.taskgroup import TaskGroup
 from flowsched.exceptions import DagDefinitionError
 from flowsched.operators.empty import EmptyOperator
-from flowsched.parsing.serialize import SerializedDAG, serialize_dag
+from flowsched.parsing.serialize import serialize_dag
+from flowsched.serialized import SerializedDAG
 
 AIRFLOW_DAG_KEYWORDS = [
     "dag_id", "description", "schedule", "schedule_interval", "timetable", "start_date",

@@ -1,4 +1,4 @@
-"""What a DAG file imports: the names of SPEC §2, loaded only when first used."""
+"""What a DAG file imports: Airflow's names, loaded only when first used."""
 
 from __future__ import annotations
 

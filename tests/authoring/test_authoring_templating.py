@@ -1,4 +1,4 @@
-"""Templates: the SPEC §2 examples rendered from the run context, and rendering rules."""
+"""Templates: Airflow's examples rendered from the run context, and rendering rules."""
 
 from __future__ import annotations
 

@@ -56,8 +56,8 @@ def test_add_by_fields_with_extra_json() -> None:
         (["--conn-host", "h"], "give --conn-uri, or --conn-type"),
         (["--conn-uri", "no-scheme-here"], "is not a URI"),
         (["--conn-uri", "http://h:port"], "--conn-uri:"),
-        (["--conn-type", "http", "--conn-extra", "{bad"], "--conn-extra is not valid JSON"),
-        (["--conn-type", "http", "--conn-extra", "[1]"], "--conn-extra must be a JSON object"),
+        (["--conn-type", "http", "--conn-extra", "{bad"], "extra is not valid JSON"),
+        (["--conn-type", "http", "--conn-extra", "[1]"], "extra must be a JSON object"),
     ],
 )
 def test_add_mistakes_are_one_error_line(args: list[str], message: str) -> None:
@@ -74,7 +74,7 @@ def test_add_refuses_an_existing_id() -> None:
     result = flowsched("connections", "add", "c", "--conn-uri", "http://b")
 
     assert result.exit_code == 1
-    assert result.stderr == "Error: connection 'c' already exists (delete it first)\n"
+    assert result.stderr == "Error: connection 'c' already exists\n"
 
 
 def test_list_masks_passwords_and_secret_extras() -> None:

@@ -82,4 +82,4 @@ def test_delete_removes_a_pool_but_never_default_pool() -> None:
     assert set(pools()) == {"default_pool"}
     assert refused.exit_code == 1
     assert refused.stderr.startswith("Error: default_pool cannot be deleted")
-    assert unknown.stderr == "Error: no pool named 'gpu' (run `flowsched pools list`)\n"
+    assert unknown.stderr == "Error: no pool named 'gpu'\n"

@@ -143,3 +143,19 @@ def test_a_missing_file_is_one_error_line(home: Path) -> None:
         1,
         "Error: No such file or directory: /no/such/crontab\n",
     )
+
+
+def test_a_secret_in_the_crontab_is_flagged_not_hidden(home: Path) -> None:
+    crontab = "DB_PASSWORD=hunter22\nAPI_TOKEN=abc\n@daily backup\n@hourly sync\n"
+    result = flowsched("import-crontab", "-", "--dry-run", stdin=crontab)
+
+    assert result.exit_code == 0, result.output
+    assert '"DB_PASSWORD": "hunter22",  # a secret? use {{ var.value.db_password }}' in (
+        result.stdout
+    )
+    assert result.stderr.splitlines()[:2] == [
+        "Warning: DB_PASSWORD looks like a secret and is written into the DAG file, which the "
+        "web UI shows to every viewer; consider a variable instead: {{ var.value.db_password }}",
+        "Warning: API_TOKEN looks like a secret and is written into the DAG file, which the "
+        "web UI shows to every viewer; consider a variable instead: {{ var.value.api_token }}",
+    ]

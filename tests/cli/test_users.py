@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash
 
 from flowsched.cli import cli
 from flowsched.db import session_scope
-from webui.users import find_user
+from flowsched.operations.users import find_user
 
 
 def flowsched(*args: str, stdin: str | None = None) -> Result:

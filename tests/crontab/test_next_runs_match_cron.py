@@ -42,7 +42,7 @@ IMPORTS = {
 # local times croniter fires that flowsched does not.
 #
 # A fixed-hour job in the repeated hour of a fall-back day: croniter fires at both passes.
-# SPEC §3 runs it once, at its first pass -- which is also what vixie cron (Debian's
+# flowsched runs it once, at its first pass -- which is also what vixie cron (Debian's
 # cron) does: after a backward change it does not re-run fixed-time jobs.
 REPEATED_HOUR_RUNS_ONCE = {
     ("e2scrub_all", 1): ["2025-10-26T03:30:00+02:00"],
@@ -51,14 +51,14 @@ REPEATED_HOUR_RUNS_ONCE = {
 }
 # `0 */2 * * *` is a deliberate difference from vixie cron too: vixie treats an hour
 # field that *starts* with `*` as a wildcard and, like croniter, runs both passes of
-# 02:00 on the fall-back day. SPEC §3 reserves "every real hour" for an hour field that is
+# 02:00 on the fall-back day. flowsched reserves "every real hour" for an hour field that is
 # exactly `*`; every other hour field is a wall-clock time, run once.
 STARRED_HOUR_FIELD_RUNS_ONCE = {
     ("user_crontab", 16): ["2025-10-26T02:00:00+01:00"],
 }
 DST_DIFFERENCES = REPEATED_HOUR_RUNS_ONCE | STARRED_HOUR_FIELD_RUNS_ONCE
 # Spring-forward agrees everywhere: `30 2 * * *` runs at 03:00 (croniter, vixie cron and
-# SPEC §3) and an every-hour job has no run in the missing hour.
+# flowsched) and an every-hour job has no run in the missing hour.
 
 
 def flowsched(*args: str) -> str:

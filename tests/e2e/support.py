@@ -74,10 +74,15 @@ class Scheduler(FlowschedProcess):
         self.log = home / "scheduler-test.log"
         self.process = None
 
-    def start(self, *args: str) -> Scheduler:
+    def start(self, *args: str, own_group: bool = False) -> Scheduler:
+        """``own_group``: in a process group (session) of its own, as a service manager
+        starts it, so that ``kill_group`` reaches it and its workers, and nothing else."""
         output = self.log.open("ab")
         self.process = subprocess.Popen(
-            [FLOWSCHED, "scheduler", *args], stdout=output, stderr=subprocess.STDOUT
+            [FLOWSCHED, "scheduler", *args],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=own_group,
         )
         output.close()
         return self
@@ -85,6 +90,12 @@ class Scheduler(FlowschedProcess):
     def kill(self) -> None:
         assert self.process is not None
         self.process.kill()
+        self.process.wait(10)
+
+    def kill_group(self) -> None:
+        """``kill -9`` of the scheduler's whole process group (started with ``own_group``)."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
 

@@ -1,6 +1,6 @@
-"""Alerts end to end (SPEC §8): real failing DAGs under the real scheduler process, a real
-SMTP server (aiosmtpd) and a real HTTP webhook receiver on localhost; the assertions are on
-what arrived.
+"""Alerts end to end (docs/how-to/alerts.md): real failing DAGs under the real scheduler
+process, a real SMTP server (aiosmtpd) and a real HTTP webhook receiver on localhost; the
+assertions are on what arrived.
 
 - one e-mail per failed try when asked (retries=2: two retry mails, one failure mail),
   none when not asked; the DAG-level failure mail goes to ``[alerts] email``;
@@ -254,12 +254,12 @@ def test_one_mail_per_failed_try_none_unasked_and_webhook_on_final_failure(
 def log_behind_link(url: str) -> str:
     """Open ``url`` in the real Flask app as a logged-in viewer; the log text it shows."""
     from flowsched.db.tables import User
+    from flowsched.operations.users import create_user
     from webui.app import create_app
-    from webui.users import create_user
 
     with session_scope() as session:
         if session.scalar(select(User).where(User.username == "reader")) is None:
-            create_user(session, "reader", "reader-password-1", "viewer")
+            create_user(session, "reader", "reader-password-1", "viewer", actor="test")
     app = create_app({"TESTING": True})
     with app.test_client() as client:
         page = client.get("/login").get_data(as_text=True)

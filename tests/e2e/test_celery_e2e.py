@@ -167,5 +167,6 @@ def test_a_try_whose_worker_is_killed_becomes_a_zombie_and_is_retried(
             )
         ).one()
         assert first.state == "up_for_retry"
-        assert "zombie" in (first.error or "")
+        assert "worker lost" in (first.error or "")
+        assert "without using one of the task's retries" in first.error
     assert scheduler.stop() == 0

@@ -1,4 +1,4 @@
-"""High availability end to end (SPEC §6): two `flowsched scheduler`s and two
+"""High availability end to end (docs/deployment.md): two `flowsched scheduler`s and two
 `flowsched worker`s on the machine's PostgreSQL and a real broker (Redis or RabbitMQ).
 
 A DAG of 500 tasks (one root, 499 below it) and a DAG on a 10-second schedule with a
@@ -308,7 +308,7 @@ def test_killing_a_scheduler_and_a_worker_halfway_loses_nothing_and_repeats_noth
         for n in range(1, last_try):
             state, _ = history[(run_id, task_id, n)]
             assert state != "success", (task_id, n, state)
-    zombies = [key for key, (state, error) in history.items() if "zombie" in (error or "")]
+    zombies = [key for key, (state, error) in history.items() if "worker lost" in (error or "")]
     # the killed worker's tries were retried: each try process it had, and maybe a try
     # claimed by a pool process that had not forked it yet
     assert len(zombies) >= len(lost), (zombies, lost)

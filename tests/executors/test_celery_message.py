@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from flowsched.executors.base import TaskKey
 from flowsched.executors.celery_message import message_args, read_message
+from flowsched.tries import TaskKey
 
 KEY = TaskKey("etl", "manual__2024-03-01T00:00:00+00:00", "load", 3, 2)
 

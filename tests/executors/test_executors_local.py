@@ -123,7 +123,9 @@ def test_a_worker_killed_from_outside_is_replaced(executor, pipeline):
     assert len(worker_pids()) == 2
 
 
-def test_a_try_dies_with_its_worker_and_is_left_to_zombie_detection(executor, pipeline):
+def test_a_try_that_dies_with_its_worker_is_reported_lost_at_once(executor, pipeline):
+    """The executor knows its worker died: it says so without touching the database (the
+    scheduler settles the try inside its retry guard), and no heartbeat is waited for."""
     key = queue_ti("pipeline", "slow")
     executor.queue_task(key, pipeline)
     while not ti(key).pid or ti(key).pid in worker_pids():  # until the try's own pid is in
@@ -136,8 +138,8 @@ def test_a_try_dies_with_its_worker_and_is_left_to_zombie_detection(executor, pi
     while not events:
         events = executor.wait_for_events(timeout=30)
 
-    assert (events[0].key, events[0].state) == (key, "running")
-    assert events[0].info == "worker process died (killed by SIGKILL)"
+    assert (events[0].key, events[0].state, events[0].lost) == (key, None, True)
+    assert events[0].info == f"worker lost (pid {worker}: killed by SIGKILL)"
     for _ in range(100):  # the try is killed with its worker: nobody could record it
         if gone(try_pid):
             break

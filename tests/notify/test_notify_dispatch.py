@@ -1,4 +1,4 @@
-"""Who gets what (SPEC §8), and that no mail or webhook server can hurt the caller."""
+"""Who gets what (docs/how-to/alerts.md), and that no mail or webhook server can hurt the caller."""
 
 import logging
 import time

@@ -4,8 +4,8 @@ import smtplib
 
 import pytest
 
+from flowsched.masking import register_secret
 from flowsched.notify.email import render_email, send_email
-from flowsched.runner.masking import register_secret
 
 RUN_ID = "scheduled__2025-03-02T07:00:00+00:00"
 

@@ -4,8 +4,8 @@ import urllib.error
 
 import pytest
 
+from flowsched.masking import register_secret
 from flowsched.notify.webhook import post_webhook, redact_url, webhook_payload
-from flowsched.runner.masking import register_secret
 
 
 def test_payload_is_slack_compatible_and_structured(make_event):

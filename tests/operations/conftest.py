@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from flowsched.scheduling.wakeup import NudgeListener
+from flowsched.wakeup import NudgeListener
 from tests.webui.seed import FAILED_RUN, RUNNING_RUN, START, add_dag, add_run
 
 

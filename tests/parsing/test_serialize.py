@@ -12,8 +12,9 @@ from flowsched import DAG, Param, TaskGroup, task
 from flowsched.exceptions import DagDefinitionError, ParamValidationError, TaskNotFound
 from flowsched.operators.bash import BashOperator
 from flowsched.operators.empty import EmptyOperator
-from flowsched.parsing.serialize import SerializedDAG, dag_hash, serialize_dag
+from flowsched.parsing.serialize import serialize_dag
 from flowsched.sensors.filesystem import FileSensor
+from flowsched.serialized import SerializedDAG, dag_hash
 from flowsched.utils.trigger_rule import TriggerRule
 
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from flowsched.db import session_scope
 from flowsched.db.tables import DagRun, TaskInstance, TaskInstanceHistory, XCom
-from flowsched.executors.base import ExecutorEvent, TaskKey
-from flowsched.runner.logs import log_path
+from flowsched.task_logs import log_path
+from flowsched.tries import ExecutorEvent, TaskKey
 
 LOGICAL_DATE = datetime(2024, 3, 1, tzinfo=UTC)
 RUN_ID = "manual__2024-03-01T00:00:00+00:00"
@@ -109,7 +109,7 @@ def read_log(key: TaskKey) -> str:
 
 def run_supervised(fileloc: str, key: TaskKey) -> ExecutorEvent:
     """Run one try as a worker does (supervised, in a child process); its event."""
-    from flowsched.runner.worker import run_queued_try
+    from flowsched.runner.queued_try import run_queued_try
 
     events: list[ExecutorEvent] = []
     run_queued_try(key, fileloc, executor="test", report=events.append)

@@ -8,8 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from flowsched.db import session_scope
+from flowsched.db.failure import FailurePolicy, retry_delay
 from flowsched.db.tables import TaskInstance
-from flowsched.runner.failure import FailurePolicy, handle_failure, retry_delay, wait_for_alerts
+from flowsched.notify.failure_alerts import wait_for_alerts
+from flowsched.runner.failure import handle_failure
 from tests.runner.support import create_run, history, queue_ti, read_log, run_state, ti, write_dag
 
 FAILING_DAG = """

@@ -4,8 +4,8 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from flowsched.db.tables import Variable
-from flowsched.executors.base import TaskKey
-from flowsched.runner.logs import log_path
+from flowsched.task_logs import log_path
+from flowsched.tries import TaskKey
 from tests.runner.support import (
     LOGICAL_DATE,
     RUN_ID,

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from flowsched import db
-from flowsched.db import session_scope
+from flowsched.db import run_rules, session_scope
 from flowsched.db.tables import DagModel, DagRun, Job, Pool, TaskInstance, utcnow
 from flowsched.parsing.scan import parse_dags_folder
 from flowsched.scheduling import dispatch, jobs, runs
@@ -59,9 +59,9 @@ def queue_manual_run(dag_id: str, name: str) -> None:
     now = utcnow()
     with session_scope() as session:
         session.add(
-            runs.new_run(
+            run_rules.new_run(
                 dag_id,
-                runs.MANUAL,
+                run_rules.MANUAL,
                 DataInterval(now, now),
                 run_after=now,
                 logical_date=now,

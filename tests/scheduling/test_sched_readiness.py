@@ -10,9 +10,10 @@ from flowsched import DAG
 from flowsched.db.states import DagRunState
 from flowsched.operators.bash import BashOperator
 from flowsched.operators.empty import EmptyOperator
-from flowsched.parsing.serialize import SerializedDAG, serialize_dag
+from flowsched.parsing.serialize import serialize_dag
 from flowsched.scheduling.finishing import outcome
 from flowsched.scheduling.readiness import TIRow, decide
+from flowsched.serialized import SerializedDAG
 
 NOW = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)
 

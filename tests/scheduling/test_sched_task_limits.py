@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import update
 
-from flowsched.db import session_scope
+from flowsched.db import run_rules, session_scope
 from flowsched.db.tables import DagModel, TaskInstance, utcnow
 from flowsched.parsing.scan import parse_dags_folder
 from flowsched.scheduling import dispatch, runs
@@ -39,9 +39,9 @@ def start_three_runs(dags_folder: Path) -> None:
         session.execute(update(DagModel).values(is_paused=False))
         for n in range(3):
             session.add(
-                runs.new_run(
+                run_rules.new_run(
                     "limited",
-                    runs.MANUAL,
+                    run_rules.MANUAL,
                     DataInterval(now, now),
                     run_after=now,
                     logical_date=now.replace(year=2020 + n),

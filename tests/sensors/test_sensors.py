@@ -10,10 +10,17 @@ import pytest
 
 from flowsched import DAG
 from flowsched.authoring.context import make_context
-from flowsched.exceptions import DagDefinitionError, RescheduleTask, SensorTimeout, TaskSkipped
+from flowsched.exceptions import (
+    DagDefinitionError,
+    RescheduleTask,
+    SensorTimeout,
+    TaskDeferred,
+    TaskSkipped,
+)
 from flowsched.sensors.base import PokeReturnValue
 from flowsched.sensors.filesystem import FileSensor
 from flowsched.sensors.python import PythonSensor
+from flowsched.triggers.file import FileTrigger
 
 
 @dataclass
@@ -150,3 +157,22 @@ def test_relative_path_is_joined_to_the_connection_s_base_path(tmp_path, monkeyp
     (tmp_path / "ready.txt").write_text("")
     monkeypatch.setenv("FLOWSCHED_CONN_LANDING", f"fs://?path={tmp_path}")
     assert run(file_sensor("ready.txt", fs_conn_id="landing")) is None
+
+
+def test_deferrable_file_sensor_waits_on_a_file_trigger_without_poking_in_a_loop(tmp_path):
+    target = tmp_path / "landing" / "data.csv"
+    with DAG("files"):
+        sensor = FileSensor(
+            task_id="wait", filepath=str(target), deferrable=True, poke_interval=7, timeout=60
+        )
+    with pytest.raises(TaskDeferred) as deferred:
+        run(sensor)
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, FileTrigger) and deferred.value.timeout == timedelta(seconds=60)
+    assert trigger.poll() is None
+    target.parent.mkdir()
+    target.write_text("x")
+    event = trigger.poll()
+    assert event is not None and event.payload is True
+    assert sensor.execute_complete({}, event.payload) is None
+    assert run(sensor) is None  # there already: done at once

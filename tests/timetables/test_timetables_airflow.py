@@ -11,7 +11,8 @@ import pytest
 from flowsched.exceptions import DagDefinitionError
 from flowsched.models.dag import DAG
 from flowsched.operators.empty import EmptyOperator
-from flowsched.parsing.serialize import SerializedDAG, serialize_dag
+from flowsched.parsing.serialize import serialize_dag
+from flowsched.serialized import SerializedDAG
 from flowsched.timetables import Timetable
 from flowsched.timetables.events import EventsTimetable
 from flowsched.timetables.interval import CronDataIntervalTimetable, DeltaDataIntervalTimetable

@@ -1,4 +1,4 @@
-"""Cron schedules across daylight saving time changes (SPEC §3).
+"""Cron schedules across daylight saving time changes (docs/concepts.md).
 
 2025 transitions used here:
 - Europe/Amsterdam: spring 03-30 02:00 CET -> 03:00 CEST; fall 10-26 03:00 CEST -> 02:00 CET.

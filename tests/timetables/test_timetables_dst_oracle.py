@@ -1,4 +1,5 @@
-"""Proof by brute force: the cron fire times equal a literal reading of SPEC §3's DST rules.
+"""Proof by brute force: the cron fire times equal a literal reading of the DST rules in
+docs/concepts.md.
 
 The oracle walks real time minute by minute, reads the zone's wall clock and applies the
 rules as written: a matching reading fires at its first occurrence (or at every occurrence

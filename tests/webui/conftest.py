@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from flowsched import db
+from flowsched.db.tables import AuditLog
+from flowsched.operations.users import create_user
 from tests.webui.seed import (
     FAILED_RUN,
     PASSWORD,
@@ -25,7 +28,6 @@ from tests.webui.seed import (
     log_in,
 )
 from webui.app import create_app
-from webui.users import create_user
 
 
 @pytest.fixture(scope="session")
@@ -36,8 +38,9 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     url = f"sqlite:///{path}"
     db.upgrade_db(url)
     with Session(db.get_engine(url)) as session:
-        create_user(session, "admin", PASSWORD, "admin")
-        create_user(session, "viewer", PASSWORD, "viewer")
+        create_user(session, "admin", PASSWORD, "admin", actor="test")
+        create_user(session, "viewer", PASSWORD, "viewer", actor="test")
+        session.execute(delete(AuditLog))  # each test reads the audit log from a clean start
         session.commit()
     db.dispose_engines()
     return path

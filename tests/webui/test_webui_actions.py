@@ -134,7 +134,7 @@ def test_delete_a_run_and_its_tasks(post_form, etl):
 
 def test_variables_create_edit_delete(post_form, admin, app):
     post_form("/variables", {"key": "env", "val": "prod", "description": "stage"})
-    assert post_form("/variables", {"key": "env", "val": "again"}).status_code == 400
+    assert post_form("/variables", {"key": "env", "val": "again"}).status_code == 409
     post_form("/variables/env", {"val": "staging"})
     with session_scope() as session:
         assert session.get(Variable, "env").val == "staging"
@@ -175,7 +175,7 @@ def test_connection_password_never_reaches_the_browser_and_survives_an_edit(post
 def test_connection_form_explains_a_bad_port(post_form, app):
     response = post_form("/connections", {"conn_id": "x", "port": "http"})
     assert response.status_code == 400
-    assert "The port must be a number" in response.get_data(as_text=True)
+    assert "the port must be a number" in response.get_data(as_text=True)
 
 
 def test_pools_set_and_delete(post_form, admin, app):

@@ -85,7 +85,7 @@ def test_dot_dot_in_log_and_code_routes_is_refused(admin, hostile, path):
 
 
 def test_log_path_cannot_leave_the_log_folder(home):
-    from webui.logs import LogPathError, log_path
+    from flowsched.task_logs import LogPathError, log_path
 
     with pytest.raises(LogPathError):
         log_path("d", "../../../../etc", "t", -1, 1)

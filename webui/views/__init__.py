@@ -3,9 +3,9 @@
 from webui.views import (
     audit_log,
     connections,
-    dag,
     dag_actions,
-    dags,
+    dag_list,
+    dag_pages,
     ops,
     pools,
     tasks,
@@ -13,8 +13,8 @@ from webui.views import (
 )
 
 BLUEPRINTS = [
-    dags.bp,
-    dag.bp,
+    dag_list.bp,
+    dag_pages.bp,
     dag_actions.bp,
     tasks.bp,
     variables.bp,

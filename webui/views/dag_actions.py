@@ -16,9 +16,10 @@ from werkzeug.wrappers import Response
 from flowsched.db import session_scope
 from flowsched.operations import runs, task_instances
 from flowsched.operations.errors import Invalid, NotFound, OperationError
+from flowsched.operations.markers import follow_external_task_markers
 from flowsched.operations.task_instances import TaskSelection
 from webui.auth import actor
-from webui.queries.dags import get_dag_or_404, get_structure_or_404
+from webui.queries.dag_summaries import get_dag_or_404, get_structure_or_404
 from webui.queries.tries import get_run_or_404
 from webui.redirects import back_to
 
@@ -96,7 +97,12 @@ def clear(dag_id: str, run_id: str) -> Any:
     confirmed = request.form.get("confirmed") == "yes"
     with session_scope() as session:
         result = task_instances.clear_task_instances(
-            session, [selection], actor=actor(), only_failed=only_failed, dry_run=not confirmed
+            session,
+            [selection],
+            actor=actor(),
+            only_failed=only_failed,
+            dry_run=not confirmed,
+            follow=follow_external_task_markers(),
         )
         if not confirmed:
             return render_template(

@@ -8,9 +8,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from flowsched.db import session_scope
-from flowsched.db.tables import DEFAULT_POOL, Pool
-from webui import audit
-from webui.auth import require_admin
+from flowsched.operations import pools as pool_ops
+from flowsched.operations.errors import OperationError
+from webui.auth import actor, require_admin
 from webui.queries.pools import pools_in_use
 
 bp = Blueprint("pools", __name__, url_prefix="/pools")
@@ -45,37 +45,28 @@ def save() -> Any:
     form = {
         "pool": request.form.get("pool", "").strip(),
         "slots": request.form.get("slots", "").strip(),
-        "description": request.form.get("description", "").strip() or None,
+        "description": request.form.get("description", "").strip(),
     }
-    if not form["pool"]:
-        return _invalid(form, "The pool name cannot be empty.")
-    if not form["slots"].isdigit():
-        return _invalid(form, "Slots must be a whole number, 0 or more.")
-    with session_scope() as session:
-        pool = session.get(Pool, form["pool"])
-        if pool is None:
-            pool = Pool(pool=form["pool"])
-            session.add(pool)
-        pool.slots = int(form["slots"])
-        pool.description = form["description"]
-        audit.record(session, "pool_set", extra={"pool": pool.pool, "slots": pool.slots})
+    slots = int(form["slots"]) if form["slots"].isdigit() else form["slots"]
+    try:
+        with session_scope() as session:
+            pool_ops.set_pool(
+                session, form["pool"], slots, actor=actor(), description=form["description"]
+            )
+    except OperationError as exc:
+        return _invalid(form, exc)
     flash(f"Pool {form['pool']} saved.", "success")
     return redirect(url_for("pools.index"))
 
 
 @bp.route("/<name>/delete", methods=["POST"])
 def delete(name: str) -> Response:
-    if name == DEFAULT_POOL:
-        abort(400, "the default pool cannot be deleted (set its slots instead)")
     with session_scope() as session:
-        pool = session.get(Pool, name)
-        if pool is None:
-            abort(404, f"no pool {name!r}")
-        session.delete(pool)
-        audit.record(session, "pool_delete", extra={"pool": name})
+        pool_ops.delete_pool(session, name, actor=actor())
     flash(f"Pool {name} deleted.", "success")
     return redirect(url_for("pools.index"))
 
 
-def _invalid(form: dict[str, Any], error: str) -> tuple[str, int]:
-    return render_template("pool_form.html", pool=None, form=form, error=error), 400
+def _invalid(form: dict[str, Any], error: OperationError) -> tuple[str, int]:
+    page = render_template("pool_form.html", pool=None, form=form, error=error.message)
+    return page, error.status

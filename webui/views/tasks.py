@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request
 
 from flowsched.db import session_scope
 from flowsched.db.tables import TaskInstance
-from webui.queries.dags import get_dag_or_404, get_structure_or_404
+from webui.queries.dag_summaries import get_dag_or_404, get_structure_or_404
 from webui.queries.links import extra_links
 from webui.queries.structure import find_task
 from webui.queries.tries import (

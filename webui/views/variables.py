@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from flowsched.db import session_scope
 from flowsched.db.tables import Variable
-from flowsched.runner.masking import MASK, is_sensitive
-from webui import audit
-from webui.auth import require_admin
+from flowsched.masking import MASK, is_sensitive
+from flowsched.operations import variables as variable_ops
+from flowsched.operations.errors import OperationError
+from webui.auth import actor, require_admin
 
 bp = Blueprint("variables", __name__, url_prefix="/variables")
 
@@ -38,7 +39,7 @@ def new() -> str:
 def edit(key: str) -> str:
     require_admin()
     with session_scope(readonly=True) as session:
-        variable = _get_or_404(session, key)
+        variable = variable_ops.get_variable(session, key)
         form = {"key": variable.key, "val": variable.val, "description": variable.description}
         return render_template("variable_form.html", variable=variable, form=form, error=None)
 
@@ -46,13 +47,13 @@ def edit(key: str) -> str:
 @bp.route("", methods=["POST"])
 def create() -> Any:
     form = _form()
-    if not form["key"]:
-        return _invalid(None, form, "The key cannot be empty.")
-    with session_scope() as session:
-        if session.get(Variable, form["key"]) is not None:
-            return _invalid(None, form, f"A variable {form['key']!r} already exists.")
-        session.add(Variable(**form))
-        audit.record(session, "variable_create", extra={"key": form["key"]})
+    try:
+        with session_scope() as session:
+            variable_ops.create_variable(
+                session, form["key"], form["val"], actor=actor(), description=form["description"]
+            )
+    except OperationError as exc:
+        return _invalid(None, form, exc)
     flash(f"Variable {form['key']} created.", "success")
     return redirect(url_for("variables.index"))
 
@@ -61,10 +62,9 @@ def create() -> Any:
 def update(key: str) -> Response:
     form = _form()
     with session_scope() as session:
-        variable = _get_or_404(session, key)
-        variable.val = form["val"]
-        variable.description = form["description"]
-        audit.record(session, "variable_update", extra={"key": key})
+        variable_ops.update_variable(
+            session, key, actor=actor(), value=form["val"], description=form["description"]
+        )
     flash(f"Variable {key} saved.", "success")
     return redirect(url_for("variables.index"))
 
@@ -72,8 +72,7 @@ def update(key: str) -> Response:
 @bp.route("/<path:key>/delete", methods=["POST"])
 def delete(key: str) -> Response:
     with session_scope() as session:
-        session.delete(_get_or_404(session, key))
-        audit.record(session, "variable_delete", extra={"key": key})
+        variable_ops.delete_variable(session, key, actor=actor())
     flash(f"Variable {key} deleted.", "success")
     return redirect(url_for("variables.index"))
 
@@ -86,12 +85,6 @@ def _form() -> dict[str, Any]:
     }
 
 
-def _invalid(variable: Variable | None, form: dict[str, Any], error: str) -> tuple[str, int]:
-    return render_template("variable_form.html", variable=variable, form=form, error=error), 400
-
-
-def _get_or_404(session: Any, key: str) -> Variable:
-    variable = session.get(Variable, key)
-    if variable is None:
-        abort(404, f"no variable {key!r}")
-    return variable
+def _invalid(variable: Variable | None, form: dict[str, Any], error: OperationError) -> Any:
+    page = render_template("variable_form.html", variable=variable, form=form, error=error.message)
+    return page, error.status

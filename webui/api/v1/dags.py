@@ -8,7 +8,7 @@ from flowsched.db import session_scope
 from flowsched.operations.dags import set_paused
 from webui.api.v1.common import bool_field, bp, json_body, paging
 from webui.auth import actor
-from webui.queries.dags import (
+from webui.queries.dag_summaries import (
     DagFilter,
     dag_as_json,
     get_dag_or_404,

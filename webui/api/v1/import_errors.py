@@ -7,7 +7,7 @@ from flask import Response, jsonify
 from flowsched.db import session_scope
 from webui.api.v1.common import bp
 from webui.api.v1.schemas import import_error_json
-from webui.queries.dags import import_errors
+from webui.queries.dag_summaries import import_errors
 
 
 @bp.get("/importErrors")

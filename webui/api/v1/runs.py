@@ -13,7 +13,7 @@ from flowsched.operations import runs
 from webui.api.v1.common import bp, json_body, paging
 from webui.api.v1.schemas import run_json
 from webui.auth import actor
-from webui.queries.dags import get_dag_or_404
+from webui.queries.dag_summaries import get_dag_or_404
 from webui.queries.tries import get_run_or_404
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flowsched.db.tables import DagRun, ParseImportError, TaskInstance, Variable
-from flowsched.runner.masking import MASK, is_sensitive
+from flowsched.masking import MASK, is_sensitive
 
 
 def run_json(run: DagRun) -> dict[str, Any]:

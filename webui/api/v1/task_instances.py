@@ -8,11 +8,13 @@ from flask import Response, abort, jsonify, request
 
 from flowsched.db import session_scope
 from flowsched.operations import task_instances
+from flowsched.operations.markers import follow_external_task_markers
 from flowsched.operations.task_instances import TaskSelection
+from flowsched.task_logs import LogPathError
 from webui.api.v1.common import bool_field, bp, json_body
 from webui.api.v1.schemas import ti_json
 from webui.auth import actor
-from webui.logs import LogPathError, tail_try
+from webui.logs import tail_try
 from webui.queries.tries import get_run_or_404, get_ti_or_404, run_task_instances
 
 RUN = "/dags/<dag_id>/dagRuns/<run_id>"
@@ -68,7 +70,7 @@ def clear_api(dag_id: str) -> Response:
     with session_scope() as session:
         result = task_instances.clear_task_instances(
             session, [selection], actor=actor(), only_failed=bool_field(body, "only_failed"),
-            dry_run=dry_run,
+            dry_run=dry_run, follow=follow_external_task_markers(),
         )  # fmt: skip
         if dry_run:
             return jsonify(

@@ -9,16 +9,10 @@ from sqlalchemy import func, select
 
 from flowsched.db import session_scope
 from flowsched.db.tables import Variable
-from webui import audit
+from flowsched.operations import variables as variable_ops
 from webui.api.v1.common import bp, json_body, paging
 from webui.api.v1.schemas import variable_json
-
-
-def _get_or_404(session: Any, key: str) -> Variable:
-    variable = session.get(Variable, key)
-    if variable is None:
-        abort(404, f"no variable {key!r}")
-    return variable
+from webui.auth import actor
 
 
 def _string(body: dict[str, Any], name: str, *, optional: bool = False) -> str | None:
@@ -44,42 +38,35 @@ def list_variables_api() -> Response:
 def create_variable_api() -> tuple[Response, int]:
     body = json_body()
     key, value = _string(body, "key"), _string(body, "value")
-    if not key:
-        abort(400, "key cannot be empty")
+    description = _string(body, "description", optional=True)
     with session_scope() as session:
-        if session.get(Variable, key) is not None:
-            abort(409, f"variable {key!r} already exists (PATCH it to change it)")
-        variable = Variable(
-            key=key, val=value, description=_string(body, "description", optional=True)
+        variable = variable_ops.create_variable(
+            session, key, value, actor=actor(), description=description
         )
-        session.add(variable)
-        audit.record(session, "variable_create", extra={"key": key})
         return jsonify(variable_json(variable, reveal=True)), 201
 
 
 @bp.get("/variables/<path:key>")
 def get_variable_api(key: str) -> Response:
     with session_scope(readonly=True) as session:
-        return jsonify(variable_json(_get_or_404(session, key), reveal=g.user.is_admin))
+        variable = variable_ops.get_variable(session, key)
+        return jsonify(variable_json(variable, reveal=g.user.is_admin))
 
 
 @bp.patch("/variables/<path:key>")
 def update_variable_api(key: str) -> Response:
     """Body: ``value`` and/or ``description``."""
     body = json_body()
+    changes = {"value": _string(body, "value")} if "value" in body else {}
+    if "description" in body:
+        changes["description"] = _string(body, "description", optional=True)
     with session_scope() as session:
-        variable = _get_or_404(session, key)
-        if "value" in body:
-            variable.val = _string(body, "value")
-        if "description" in body:
-            variable.description = _string(body, "description", optional=True)
-        audit.record(session, "variable_update", extra={"key": key})
+        variable = variable_ops.update_variable(session, key, actor=actor(), **changes)
         return jsonify(variable_json(variable, reveal=True))
 
 
 @bp.delete("/variables/<path:key>")
 def delete_variable_api(key: str) -> tuple[str, int]:
     with session_scope() as session:
-        session.delete(_get_or_404(session, key))
-        audit.record(session, "variable_delete", extra={"key": key})
+        variable_ops.delete_variable(session, key, actor=actor())
     return "", 204

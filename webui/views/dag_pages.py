@@ -18,7 +18,12 @@ from flowsched.db.tables import DagFile, DagRun, utcnow
 from flowsched.timetables.describe import describe_schedule
 from webui.gantt import build_gantt
 from webui.layout import layout_dag
-from webui.queries.dags import get_dag_or_404, get_structure_or_404
+from webui.queries.dag_summaries import (
+    dag_notices,
+    get_dag_or_404,
+    get_structure_or_404,
+    sla_misses,
+)
 from webui.queries.grid import Grid, grid_as_json, load_grid, run_cells
 from webui.queries.tries import get_run_or_404, run_task_instances
 from webui.views.paging import int_arg
@@ -45,7 +50,11 @@ def grid(dag_id: str) -> str:
         dag = get_dag_or_404(session, dag_id)
         structure = get_structure_or_404(session, dag_id)
         return render_template(
-            "dag/grid.html", dag=dag, structure=structure, grid=_grid(session, dag_id, structure)
+            "dag/grid.html",
+            dag=dag,
+            structure=structure,
+            notices=dag_notices(session, dag, structure),
+            grid=_grid(session, dag_id, structure),
         )
 
 
@@ -80,11 +89,22 @@ def graph(dag_id: str) -> str:
             "dag/graph.html",
             dag=dag,
             structure=structure,
+            notices=dag_notices(session, dag, structure),
             layout=layout_dag(structure),
+            display_names=_display_names(structure),
             runs=runs,
             chosen=chosen,
             cells=cells,
         )
+
+
+def _display_names(structure: dict[str, Any]) -> dict[str, str]:
+    """task_id -> task_display_name, for the tasks whose display name is not their id."""
+    return {
+        task["task_id"]: task["task_display_name"]
+        for task in structure["tasks"]
+        if task.get("task_display_name") not in (None, task["task_id"])
+    }
 
 
 def _recent_runs(session: Session, dag_id: str, limit: int) -> list[DagRun]:
@@ -161,5 +181,13 @@ def details(dag_id: str) -> str:
             "dag/details.html",
             dag=dag,
             structure=structure,
+            notices=dag_notices(session, dag, structure),
             schedule_words=describe_schedule(structure["schedule"]),
         )
+
+
+@bp.route("/sla-misses")
+def sla_miss_list(dag_id: str) -> str:
+    with session_scope(readonly=True) as session:
+        dag = get_dag_or_404(session, dag_id)
+        return render_template("dag/sla_misses.html", dag=dag, misses=sla_misses(session, dag_id))

@@ -2,39 +2,30 @@
 run in a child process.
 
 The scheduler never imports user code, so when a run whose DAG has such a callback ends,
-it starts ``python -m flowsched.scheduling.dag_callbacks DAG_ID RUN_ID STATE REASON`` and
-does not wait for it. The child imports the DAG file, builds the run's context (plus
-``reason``, as in Airflow) and calls the callbacks; a failing callback is logged to the
-scheduler's output and changes nothing.
+it asks ``flowsched.executors.dag_callbacks`` to start
+``python -m flowsched.runner.dag_callbacks DAG_ID RUN_ID STATE REASON`` and does not wait
+for it. This child imports the DAG file, builds the run's context (plus ``reason``, as in
+Airflow) and calls the callbacks; a failing callback is logged to the scheduler's output
+and changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
-import subprocess
 import sys
 from typing import Any
 
 from sqlalchemy import select
 
 from flowsched.db import session_scope
-from flowsched.db.states import DagRunState
+from flowsched.db.states import SLA_MISS, DagRunState
 from flowsched.db.tables import DagModel, DagRun
 
 log = logging.getLogger(__name__)
-SLA_MISS = "sla_miss"  # the "state" that asks for the sla_miss_callback
-
-
-def start(dag_id: str, run_id: str, state: str, reason: str) -> None:
-    """Start the callbacks of a finished run; finished children are reaped by subprocess."""
-    command = [sys.executable, "-m", __name__, dag_id, run_id, state, reason]
-    try:
-        subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
-    except OSError as exc:
-        log.error("could not start the %s callbacks of %s %s: %s", state, dag_id, run_id, exc)
 
 
 def run(dag_id: str, run_id: str, state: str, reason: str) -> None:
+    """Import the DAG file and call the run's DAG-level callbacks for ``state``."""
     from flowsched.authoring.context import make_context
     from flowsched.runner.callbacks import run_callbacks
     from flowsched.runner.loader import load_dag

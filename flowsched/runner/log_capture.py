@@ -1,8 +1,7 @@
-"""Task-try logs: where each try's file lives, how a try writes it, how people read it.
+"""Capturing what a try prints and logs into its log file (``flowsched.task_logs``).
 
-Everything a try prints or logs goes through one ``LogSink`` that masks registered
-secrets line by line. Masking whole lines (never arbitrary chunks) matters: a secret
-split across two ``write`` calls would otherwise slip through unmasked.
+Everything a try prints or logs, and what its subprocesses write to fds 1 and 2, goes
+through the try's one ``LogSink``, which masks registered secrets line by line.
 """
 
 from __future__ import annotations
@@ -13,58 +12,14 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
 
 from flowsched.config import conf
-from flowsched.runner.masking import mask_secrets
+from flowsched.task_logs import LogSink, timestamp
 
 TASK_LOGGER = "flowsched.task"
-
-
-def log_path(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> Path:
-    """``<base_log_folder>/dag_id=<d>/run_id=<r>/task_id=<t>/[map_index=<i>/]attempt=<n>.log``."""
-    folder = Path(conf.get("logging", "base_log_folder"))
-    folder = folder / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
-    if map_index >= 0:
-        folder = folder / f"map_index={map_index}"
-    return folder / f"attempt={try_number}.log"
-
-
-def read_from(path: Path, offset: int = 0) -> tuple[str, int]:
-    """The text of ``path`` after byte ``offset``, and the offset to continue from.
-
-    Only whole lines are returned while the file grows, so a reader never shows half a
-    line (or half a UTF-8 character) that the next read would repeat.
-    """
-    try:
-        with path.open("rb") as file:
-            file.seek(offset)
-            data = file.read()
-    except FileNotFoundError:
-        return "", offset
-    end = data.rfind(b"\n") + 1
-    return data[:end].decode("utf-8", errors="replace"), offset + end
-
-
-def follow(path: Path, *, still_running: Callable[[], bool], poll: float = 0.2) -> Iterator[str]:
-    """Chunks of ``path`` as they are written, until ``still_running()`` turns false."""
-    offset = 0
-    while True:
-        running = still_running()  # asked before reading, so the last read gets the end
-        text, offset = read_from(path, offset)
-        if text:
-            yield text
-        if not running:
-            return
-        time.sleep(poll)
-
-
-def _timestamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 class _UtcFormatter(logging.Formatter):
@@ -73,24 +28,6 @@ class _UtcFormatter(logging.Formatter):
     converter = time.gmtime
     default_time_format = "%Y-%m-%dT%H:%M:%S"
     default_msec_format = "%s.%03dZ"
-
-
-class LogSink:
-    """One try's log destination, shared by its logger, its stdout/stderr and its fds."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self._lock = threading.Lock()
-
-    def write_line(self, line: str) -> None:
-        with self._lock:
-            self._stream.write(mask_secrets(line) + "\n")
-            self._stream.flush()
-
-    def note(self, source: str, text: str) -> None:
-        """Stamped lines from ``source`` (not the task): ``[time] source: text``."""
-        for line in text.rstrip("\n").splitlines():
-            self.write_line(f"[{_timestamp()}] {source}: {line}")
 
 
 class SinkHandler(logging.Handler):
@@ -125,14 +62,14 @@ class SinkStream(io.TextIOBase):
         with self._lock:
             *lines, self._partial = (self._partial + text).split("\n")
         for line in lines:
-            self._sink.write_line(f"[{_timestamp()}] {self._label}: {line}")
+            self._sink.write_line(f"[{timestamp()}] {self._label}: {line}")
         return len(text)
 
     def flush(self) -> None:
         with self._lock:
             rest, self._partial = self._partial, ""
         if rest:
-            self._sink.write_line(f"[{_timestamp()}] {self._label}: {rest}")
+            self._sink.write_line(f"[{timestamp()}] {self._label}: {rest}")
 
 
 class _FdCapture(threading.Thread):
@@ -162,7 +99,7 @@ class _FdCapture(threading.Thread):
         with os.fdopen(self._read_fd, "rb") as pipe:
             for raw in pipe:
                 line = raw.decode("utf-8", errors="replace").rstrip("\n")
-                self._sink.write_line(f"[{_timestamp()}] output: {line}")
+                self._sink.write_line(f"[{timestamp()}] output: {line}")
 
     def __exit__(self, *exc_info: object) -> None:
         # Restoring fds 1 and 2 closes the pipe's last writers we own; the reader then
@@ -200,14 +137,6 @@ def capture_try_output(sink: LogSink, *, capture_fds: bool) -> Iterator[None]:
         sys.stdout, sys.stderr = old_streams
         root.handlers = old_handlers
         root.setLevel(old_level)
-
-
-@contextmanager
-def try_log_file(path: Path) -> Iterator[LogSink]:
-    """A sink appending to the try's log file (a rescheduled try continues its file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as file:
-        yield LogSink(file)
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from flowsched.db.tables import TaskInstanceHistory
-from flowsched.executors.base import TaskKey
+from flowsched.tries import TaskKey
 
 
 def _where(key: TaskKey) -> list[Any]:

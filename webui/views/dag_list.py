@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from flowsched.db import session_scope
 from flowsched.operations.dags import set_paused
 from webui.auth import actor
-from webui.queries.dags import DagFilter, import_errors, list_dags
+from webui.queries.dag_summaries import DagFilter, import_errors, list_dags
 from webui.redirects import back_to
 from webui.views.paging import int_arg
 

@@ -6,6 +6,7 @@ the task states of each DAG's latest run), whatever the number of DAGs on the pa
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,7 +15,16 @@ from flask import abort
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from flowsched.db.tables import DagModel, DagRun, ParseImportError, SerializedDagModel, TaskInstance
+from flowsched.db.tables import (
+    AuditLog,
+    DagModel,
+    DagRun,
+    ParseImportError,
+    SerializedDagModel,
+    SlaMiss,
+    TaskInstance,
+)
+from flowsched.db.user import SCHEDULER_ACTOR
 
 RECENT_RUNS = 8
 
@@ -40,7 +50,9 @@ class DagFilter:
     paused: str = "all"  # all | active | paused
 
     def matches(self, dag: DagModel) -> bool:
-        if self.search and self.search.lower() not in dag.dag_id.lower():
+        if self.search and not any(
+            self.search.lower() in name.lower() for name in (dag.dag_id, dag.dag_display_name or "")
+        ):
             return False
         if self.tags and not set(self.tags) & set(dag.tags or []):
             return False
@@ -138,6 +150,7 @@ def get_structure_or_404(session: Session, dag_id: str) -> dict[str, Any]:
 def dag_as_json(dag: DagModel) -> dict[str, Any]:
     return {
         "dag_id": dag.dag_id,
+        "dag_display_name": dag.dag_display_name or dag.dag_id,
         "description": dag.description,
         "is_paused": dag.is_paused,
         "is_active": dag.is_active,
@@ -149,8 +162,49 @@ def dag_as_json(dag: DagModel) -> dict[str, Any]:
         "schedule_description": dag.schedule_description,
         "max_active_runs": dag.max_active_runs,
         "max_active_tasks": dag.max_active_tasks,
+        "max_consecutive_failed_dag_runs": dag.max_consecutive_failed_dag_runs,
+        "owner_links": dag.owner_links or {},
         "last_parsed_time": dag.last_parsed_time,
         "next_dagrun": dag.next_dagrun,
         "next_dagrun_data_interval_start": dag.next_dagrun_data_interval_start,
         "next_dagrun_data_interval_end": dag.next_dagrun_data_interval_end,
     }
+
+
+@dataclass
+class DagNotices:
+    """What the DAG's page says above its tabs."""
+
+    parse_warnings: list[str]
+    auto_paused: str | None  # why the scheduler paused it, while it stays paused
+
+
+def dag_notices(session: Session, dag: DagModel, structure: dict[str, Any]) -> DagNotices:
+    return DagNotices(list(structure.get("parse_warnings") or []), _auto_pause_reason(session, dag))
+
+
+def _auto_pause_reason(session: Session, dag: DagModel) -> str | None:
+    """The scheduler's reason, if the latest pause or unpause of a paused DAG was its own."""
+    if not dag.is_paused or not dag.max_consecutive_failed_dag_runs:
+        return None
+    latest = session.execute(
+        select(AuditLog.user, AuditLog.extra)
+        .where(AuditLog.dag_id == dag.dag_id, AuditLog.event.in_(["pause", "unpause"]))
+        .order_by(AuditLog.dttm.desc(), AuditLog.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None or latest.user != SCHEDULER_ACTOR:
+        return None
+    return str(json.loads(latest.extra or "{}").get("reason", "too many failed runs"))
+
+
+def sla_misses(session: Session, dag_id: str, limit: int = 200) -> list[SlaMiss]:
+    """The DAG's latest SLA misses, newest first."""
+    return list(
+        session.scalars(
+            select(SlaMiss)
+            .where(SlaMiss.dag_id == dag_id)
+            .order_by(SlaMiss.detected_at.desc(), SlaMiss.task_id)
+            .limit(limit)
+        )
+    )
