@@ -27,6 +27,7 @@ from flowsched.operations import dags as dag_ops
 from flowsched.operations import runs as run_ops
 from flowsched.operations.runs import delete_runs, trigger_run
 from flowsched.scheduling import runs
+from flowsched.task_logs import log_path
 
 FAILED_TRY_STATES = ("failed", "up_for_retry")
 RUN_COLUMNS = [
@@ -186,8 +187,6 @@ def test_dag_run(dag_id: str, logical_date: str | datetime | None, conf_text: st
 def _print_failed_tries(key: tuple[str, str]) -> None:
     """The log of every try that failed, traceback included, so that a failing test run
     explains itself on the terminal (Airflow prints its task logs inline)."""
-    from flowsched.runner.logs import log_path
-
     with session_scope(readonly=True) as session:
         tries = session.execute(
             select(
