@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flowsched.authoring import scope
@@ -31,14 +31,25 @@ from flowsched.operators.python import (
 from flowsched.sensors.python import PythonSensor
 
 
-class _PythonDecoratedOperator(PythonOperator):
-    """The operator behind ``@task``; checks the call's arguments against the function."""
+class _TaskFlowCallable(PythonCallableMixin):
+    """What every ``@task`` variant does with its function: bind it, and refuse at
+    definition time a call it could not accept at run time."""
+
+    def _bind_callable(
+        self,
+        python_callable: Callable[..., Any],
+        op_args: Sequence[Any] | None,
+        op_kwargs: Mapping[str, Any] | None,
+        templates_dict: dict[str, Any] | None,
+    ) -> None:
+        super()._bind_callable(python_callable, op_args, op_kwargs, templates_dict)
+        check_call(python_callable, self.op_args, self.op_kwargs, self.task_id)
+
+
+class _PythonDecoratedOperator(_TaskFlowCallable, PythonOperator):
+    """The operator behind ``@task``."""
 
     custom_operator_name = "@task"
-
-    def __init__(self, *, python_callable: Callable, op_args: Any = None, **kwargs: Any):
-        super().__init__(python_callable=python_callable, op_args=op_args, **kwargs)
-        check_call(python_callable, self.op_args, self.op_kwargs, self.task_id)
 
 
 class _BranchDecoratedOperator(BranchMixin, _PythonDecoratedOperator):
@@ -53,17 +64,13 @@ class _ShortCircuitDecoratedOperator(ShortCircuitMixin, _PythonDecoratedOperator
         self.ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
 
 
-class _SensorDecoratedOperator(PythonSensor):
+class _SensorDecoratedOperator(_TaskFlowCallable, PythonSensor):
     """``@task.sensor``: the function is the poke; it returns a bool or a PokeReturnValue."""
 
     custom_operator_name = "@task.sensor"
 
-    def __init__(self, *, python_callable: Callable, op_args: Any = None, **kwargs: Any):
-        super().__init__(python_callable=python_callable, op_args=op_args, **kwargs)
-        check_call(python_callable, self.op_args, self.op_kwargs, self.task_id)
 
-
-class _BashDecoratedOperator(PythonCallableMixin, BashOperator):
+class _BashDecoratedOperator(_TaskFlowCallable, BashOperator):
     """``@task.bash``: the function returns the command (a Jinja template, rendered with
     the run's context) that then runs as a BashOperator's would."""
 
@@ -81,7 +88,6 @@ class _BashDecoratedOperator(PythonCallableMixin, BashOperator):
         kwargs.pop("multiple_outputs", None)  # the result is the command's last line
         super().__init__(bash_command="", **kwargs)
         self._bind_callable(python_callable, op_args, op_kwargs, None)
-        check_call(python_callable, self.op_args, self.op_kwargs, self.task_id)
 
     def execute(self, context: dict[str, Any]) -> str:
         command = self.python_callable(*self.op_args, **self._callable_kwargs(context))

@@ -5,8 +5,9 @@ Run once, by hand, when the fixture must be refreshed (CI never runs it):
     python tests/airflow_compat/record_airflow_states.py --work /tmp/airflow-record
 
 It builds a throw-away virtualenv with ``apache-airflow==2.10.5`` from PyPI, points
-Airflow (SQLite, SequentialExecutor, no examples loaded twice) at the example DAGs of that
-install, runs ``airflow dags test <dag_id> 2025-01-01`` for every DAG found, and writes
+Airflow (SQLite, no examples loaded twice) at the example DAGs of that install, registers
+them all (``airflow dags reserialize``, as a running scheduler would), runs
+``airflow dags test <dag_id> 2025-01-01`` for every DAG found, and writes
 each task instance's final state to ``airflow_2_10_5_states.json`` next to this script.
 DAG files Airflow itself cannot import, and DAG runs it cannot finish, are recorded with
 the reason, so the corpus test knows them from flowsched's own gaps.
@@ -192,6 +193,7 @@ def main() -> None:
     parser.add_argument(
         "--only", nargs="*", help="record only these DAG ids (merged into the fixture)"
     )
+    parser.add_argument("--out", type=Path, default=FIXTURE, help="where to write the fixture")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     airflow = build_venv(args.work / "venv")
@@ -200,8 +202,11 @@ def main() -> None:
     folder = example_dags_folder(args.work / "venv")
     env = airflow_env(home, folder)
     subprocess.run([str(airflow), "db", "migrate"], check=True, env=env, capture_output=True)
+    # As a running scheduler would: every DAG in the DB, so that e.g. TriggerDagRunOperator
+    # finds the DAG it triggers (`dags test` alone registers only the DAG it runs).
+    subprocess.run([str(airflow), "dags", "reserialize"], check=True, env=env, capture_output=True)
     dag_files, import_errors = list_dags(args.work / "venv", env)
-    previous = json.loads(FIXTURE.read_text()) if args.only and FIXTURE.exists() else {"dags": {}}
+    previous = json.loads(args.out.read_text()) if args.only and args.out.exists() else {"dags": {}}
     fixture = {
         "airflow_version": AIRFLOW_VERSION,
         "command": f"airflow dags test <dag_id> {LOGICAL_DATE}",
@@ -218,8 +223,8 @@ def main() -> None:
             **record_dag(airflow, env, home / "airflow.db", dag_id, args.timeout, logs),
         }
         print(f"  -> {fixture['dags'][dag_id].get('run_state')}", flush=True)
-    FIXTURE.write_text(json.dumps(fixture, indent=1, sort_keys=True) + "\n")
-    print(f"wrote {FIXTURE}")
+    args.out.write_text(json.dumps(fixture, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":

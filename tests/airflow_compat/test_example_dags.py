@@ -65,10 +65,6 @@ NOT_CHECKED = {
         "(airflow.example_dags.plugins.workday): custom timetables need the scheduler to "
         "import DAG code, which it never does"
     ),
-    "example_trigger_controller_dag.py": (
-        "needs TriggerDagRunOperator (issue 11 item 2, not on main yet): move it to the "
-        "checked set when flowsched.operators.trigger_dagrun lands"
-    ),
     "example_params_ui_tutorial.py": (
         "Airflow 2.10.5 itself refuses `dags test` on it (param required_field has no "
         "default and the command passes no conf)"
