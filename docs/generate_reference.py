@@ -1,9 +1,9 @@
 """Write docs/reference/{cli,configuration,rest-api}.md from the code.
 
 The reference is generated, never hand-copied: the CLI page is click's own help of every
-command, the configuration page is flowsched.config.DEFAULTS, the REST API page is the
-OpenAPI document the web server serves. Run `make docs` after changing any of them;
-tests/docs/test_reference.py fails while a page is stale.
+command, the configuration page is the option table of flowsched/config_options.py, the
+REST API page is the OpenAPI document the web server serves. Run `make docs` after changing
+any of them; tests/docs/test_reference.py fails while a page is stale.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from flowsched.cli import cli
-from flowsched.config import DEFAULTS, is_secret
+from flowsched.config_options import HOME, SECTIONS, Option
 from webui.api.v1.openapi import OPENAPI
 
 REFERENCE = Path(__file__).parent / "reference"
@@ -64,30 +64,28 @@ def config_reference() -> str:
         f"# Configuration reference\n\n{GENERATED}\n",
         "flowsched reads each key from, in order of precedence: the environment variable "
         "`FLOWSCHED__<SECTION>__<KEY>`, then `$FLOWSCHED_HOME/flowsched.toml` "
-        "(`[section]` tables), then the default below. `{home}` stands for "
-        "`$FLOWSCHED_HOME` (default `~/flowsched`). `flowsched config list` shows every "
-        "effective value and where it came from, secrets masked.\n",
-        "This table is generated from `flowsched.config.DEFAULTS`: the type is the "
-        "default's. (The one typed config table with a help text per key is being built; "
-        "when it lands, this page will be generated from it.)\n",
+        "(`[section]` tables), then the default below. `$FLOWSCHED_HOME` defaults to "
+        "`~/flowsched`. From the environment a bool is `true`/`false` (also `1`/`0`, "
+        "`yes`/`no`, `on`/`off`) and a list is comma-separated. `flowsched config list` "
+        "shows every effective value and where it came from, secrets masked; a key of the "
+        'file that flowsched does not know is listed as "file, unknown key".\n',
+        "Each key is declared once, with its type, default and help, in "
+        "`flowsched/config_options.py`; code reads it typed as `conf.<section>.<key>`.\n",
     ]
-    for section, keys in DEFAULTS.items():
-        lines.append(f"## [{section}]\n")
-        lines.append("| key | type | default | environment variable |")
-        lines.append("| --- | --- | --- | --- |")
-        for key, default in keys.items():
-            kind = _type(default) + (", secret: masked by `config list`" if is_secret(key) else "")
-            variable = f"FLOWSCHED__{section.upper()}__{key.upper()}"
-            lines.append(f"| `{key}` | {kind} | {_literal(default)} | `{variable}` |")
+    for section in SECTIONS:
+        lines.append(f"## [{section.name}]\n")
+        lines.append("| key | type | default | what it does | environment variable |")
+        lines.append("| --- | --- | --- | --- | --- |")
+        lines.extend(_row(option) for option in section.options())
         lines.append("")
     return "\n".join(lines)
 
 
-def _type(value: object) -> str:
-    if isinstance(value, list):
-        return "list of strings"
-    return {bool: "boolean", int: "integer", float: "number (seconds where a duration)"}.get(
-        type(value), "string"
+def _row(option: Option[object]) -> str:
+    secret = " Secret: masked by `config list`." if option.secret else ""
+    return (
+        f"| `{option.key}` | {option.type_name} | {_literal(option.default)} "
+        f"| {option.help}{secret} | `{option.env_var}` |"
     )
 
 
@@ -96,6 +94,8 @@ def _literal(value: object) -> str:
         return f"`{str(value).lower()}`"
     if value == "" or value == []:
         return "(empty)"
+    if isinstance(value, str):
+        return f"`{value.replace(HOME, '$FLOWSCHED_HOME')}`"
     return f"`{value}`"
 
 

@@ -12,7 +12,7 @@ from typing import Any
 _PUBLIC = {
     "DAG": "flowsched.authoring.dag",
     "dag": "flowsched.authoring.dag",
-    "task": "flowsched.authoring.decorators",
+    "task": "flowsched.taskflow",
     "TaskGroup": "flowsched.authoring.taskgroup",
     "task_group": "flowsched.authoring.taskgroup",
     "Param": "flowsched.authoring.params",

@@ -27,7 +27,7 @@ JOB_TYPES = ("scheduler", "worker")
 
 def alive_threshold() -> float:
     """Seconds without a heartbeat after which a job counts as dead."""
-    return MISSED_HEARTBEATS * conf.getfloat("scheduler", "scheduler_heartbeat_interval")
+    return MISSED_HEARTBEATS * conf.scheduler.scheduler_heartbeat_interval
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +39,7 @@ class LogChunk:
 
 
 def base_folder() -> Path:
-    return Path(conf.get("logging", "base_log_folder"))
+    return Path(conf.logging.base_log_folder)
 
 
 def log_path(dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> Path:
@@ -89,16 +89,40 @@ class LogSink:
 
     It masks registered secrets per whole line (never arbitrary chunks): a secret split
     across two ``write`` calls would otherwise slip through unmasked.
+
+    A log that cannot be written (a full or read-only log folder) never fails the try:
+    the lines go to ``fallback`` (the process's original standard error) instead, and
+    ``problem`` says why, for the supervisor to log once and the task page to show.
     """
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(
+        self, stream: TextIO, fallback: TextIO | None = None, path: Path | None = None
+    ) -> None:
         self._stream = stream
+        self._fallback = fallback
+        self._path = path
         self._lock = threading.Lock()
+        self.problem: str | None = None
 
     def write_line(self, line: str) -> None:
+        text = mask_secrets(line) + "\n"
         with self._lock:
-            self._stream.write(mask_secrets(line) + "\n")
-            self._stream.flush()
+            if self.problem is None:
+                try:
+                    self._stream.write(text)
+                    self._stream.flush()
+                    return
+                except OSError as exc:
+                    self.failed(exc)
+            if self._fallback is not None:
+                with suppress(OSError, ValueError):
+                    self._fallback.write(text)
+                    self._fallback.flush()
+
+    def failed(self, error: OSError) -> None:
+        """From now on, write to the fallback; say why once."""
+        if self.problem is None:
+            self.problem = f"{self._path or error.filename}: {error.strerror or error}"
 
     def note(self, source: str, text: str) -> None:
         """Stamped lines from ``source`` (not the task): ``[time] source: text``."""
@@ -108,10 +132,27 @@ class LogSink:
 
 @contextmanager
 def try_log_file(path: Path) -> Iterator[LogSink]:
-    """A sink appending to the try's log file (a rescheduled try continues its file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as file:
-        yield LogSink(file)
+    """A sink appending to the try's log file (a rescheduled try continues its file); to
+    this process's standard error (as it is now, before any capture) if the file cannot
+    be opened or written."""
+    fallback = os.fdopen(os.dup(2), "w", encoding="utf-8", errors="replace")
+    try:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            file = path.open("a", encoding="utf-8")
+        except OSError as exc:
+            sink = LogSink(fallback, fallback, path)
+            sink.failed(exc)
+            yield sink
+            return
+        try:
+            yield LogSink(file, fallback, path)
+        finally:
+            with suppress(OSError):  # what a full disk left in the buffer is lost
+                file.close()
+    finally:
+        with suppress(OSError):
+            fallback.close()
 
 
 def read_from(path: Path, offset: int = 0) -> tuple[str, int]:

@@ -47,6 +47,28 @@ def test_lists_come_from_toml_or_comma_separated_env(home, monkeypatch):
     assert conf.getlist("alerts", "email") == ["c@x.org", "d@x.org"]
 
 
+def test_keys_read_through_their_section_are_typed(home, monkeypatch):
+    monkeypatch.setenv("FLOWSCHED__CORE__PARALLELISM", "9")
+    monkeypatch.setenv("FLOWSCHED__SMTP__STARTTLS", "yes")
+    monkeypatch.setenv("FLOWSCHED__ALERTS__WEBHOOK_URLS", "http://a, http://b")
+
+    assert conf.core.parallelism == 9
+    assert conf.smtp.starttls is True
+    assert conf.alerts.webhook_urls == ["http://a", "http://b"]
+    assert conf.scheduler.zombie_threshold == 60.0
+    assert conf.logging.base_log_folder == str(home / "logs")
+
+
+def test_a_typo_in_code_is_an_error_even_when_the_file_has_the_key(home):
+    (home / "flowsched.toml").write_text("[core]\nparalelism = 4\n")
+    with pytest.raises(ConfigError, match=r"unknown config option \[core\] paralelism"):
+        conf.get("core", "paralelism")
+    with pytest.raises(ConfigError, match=r"unknown config option \[nope\] parallelism"):
+        conf.get("nope", "parallelism")
+    with pytest.raises(ConfigError, match=r"\[core\] parallelism is declared int, not float"):
+        conf.getfloat("core", "parallelism")
+
+
 def test_unknown_option_and_broken_file_are_clear_errors(home):
     with pytest.raises(ConfigError, match=r"unknown config option \[core\] nope"):
         conf.get("core", "nope")
@@ -55,9 +77,11 @@ def test_unknown_option_and_broken_file_are_clear_errors(home):
         conf.get("core", "parallelism")
 
 
-def test_secrets_are_masked_but_urls_stay_readable():
-    assert mask_value("password", "hunter2") == "***"
-    assert mask_value("parallelism", 8) == 8
-    masked = mask_value("sql_alchemy_conn", "postgresql+psycopg://app:hunter2@db/flowsched")
+def test_secrets_are_declared_and_masked_but_urls_stay_readable():
+    assert conf.is_secret("smtp", "password")
+    assert conf.is_secret("database", "sql_alchemy_conn")
+    assert not conf.is_secret("core", "parallelism")
+    assert mask_value("hunter2") == "***"
+    masked = mask_value("postgresql+psycopg://app:hunter2@db/flowsched")
     assert "hunter2" not in masked
     assert masked.startswith("postgresql+psycopg://app:")

@@ -127,3 +127,13 @@ def test_an_unusable_home_is_one_clear_error(tmp_path, monkeypatch):
     with pytest.raises(db.DatabaseFolderUnusable, match="cannot create the database folder"):
         db.upgrade_db()
     db.dispose_engines()
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(home):
+    db.get_engine()
+    path = home / "flowsched.db"
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    db.upgrade_db()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    wal = home / "flowsched.db-wal"
+    assert not wal.exists() or oct(wal.stat().st_mode & 0o777) == "0o600"

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     g,
@@ -25,6 +24,7 @@ from flask import (
     url_for,
 )
 from werkzeug.exceptions import Unauthorized
+from werkzeug.wrappers import Response
 
 from flowsched.db import session_scope
 from flowsched.db.tables import User, utcnow

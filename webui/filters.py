@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
 
 from flask import Flask
 
@@ -38,13 +37,14 @@ def state_label(state: str | None) -> str:
     return (state or "no status").replace("_", " ")
 
 
-def pretty_json(value: Any) -> str:
+def pretty_json(value: object) -> str:
     """Indented JSON as plain text (autoescaped by the template, unlike Jinja's tojson)."""
     if isinstance(value, str):
+        text = value
         try:
-            value = json.loads(value)
+            value = json.loads(text)
         except ValueError:
-            return value
+            return text
     return json.dumps(value, indent=2, sort_keys=True, default=str)
 
 

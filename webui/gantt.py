@@ -29,23 +29,18 @@ class Gantt:
 
 def build_gantt(tis: list[TaskInstance], now: datetime) -> Gantt:
     """Started task instances only; a running one's bar reaches ``now``."""
-    started = [ti for ti in tis if ti.start_date is not None]
+    started = [(ti, ti.start_date) for ti in tis if ti.start_date is not None]
     if not started:
         return Gantt([], None, None)
-    start = min(ti.queued_dttm or ti.start_date for ti in started)  # type: ignore[type-var]
-    end = max(ti.end_date or now for ti in started)
+    start = min(ti.queued_dttm or began for ti, began in started)
+    end = max(ti.end_date or now for ti, _ in started)
     span = max((end - start).total_seconds(), 1e-6)
 
     def percent(moment: datetime) -> float:
         return round(100 * (moment - start).total_seconds() / span, 3)
 
     bars = [
-        Bar(
-            ti,
-            percent(ti.queued_dttm or ti.start_date),  # type: ignore[arg-type]
-            percent(ti.start_date),  # type: ignore[arg-type]
-            percent(ti.end_date or now),
-        )
-        for ti in started
+        Bar(ti, percent(ti.queued_dttm or began), percent(began), percent(ti.end_date or now))
+        for ti, began in started
     ]
     return Gantt(bars, start, end)

@@ -13,8 +13,10 @@ from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
+from flowsched.db.outage import first_line
 from flowsched.db.tables import Job, utcnow
 from flowsched.liveness import MISSED_HEARTBEATS, AliveJob, alive_jobs, alive_threshold
 
@@ -27,6 +29,7 @@ class Health:
     latest_heartbeat: datetime | None
     heartbeat_age: float | None
     schedulers: Sequence[AliveJob] = field(default_factory=tuple)  # alive, latest beat first
+    database_error: str | None = None  # "database unreachable: <the driver's reason>"
 
     @property
     def scheduler_ok(self) -> bool:
@@ -40,9 +43,13 @@ class Health:
         def status(ok: bool) -> str:
             return "healthy" if ok else "unhealthy"
 
+        database: dict[str, Any] = {"status": status(self.database_ok)}
+        if self.database_error:
+            database["message"] = self.database_error
         return {
             "status": status(self.healthy),
-            "metadatabase": {"status": status(self.database_ok)},
+            **({"message": self.database_error} if self.database_error else {}),
+            "metadatabase": database,
             "scheduler": {
                 "status": status(self.scheduler_ok),
                 "latest_scheduler_heartbeat": self.latest_heartbeat,
@@ -60,7 +67,7 @@ class Health:
         }
 
 
-def latest_scheduler_heartbeat(session: Any) -> datetime | None:
+def latest_scheduler_heartbeat(session: Session) -> datetime | None:
     return session.scalar(
         select(Job.latest_heartbeat)
         .where(Job.job_type == "scheduler", Job.state == "running")
@@ -75,7 +82,9 @@ def check_health() -> Health:
             session.execute(text("SELECT 1"))
             beat = latest_scheduler_heartbeat(session)
             schedulers = alive_jobs(session, job_type="scheduler")
-    except SQLAlchemyError:
-        return Health(False, None, None)
+    except SQLAlchemyError as error:
+        return Health(
+            False, None, None, database_error=f"database unreachable: {first_line(error)}"
+        )
     age = (utcnow() - beat).total_seconds() if beat else None
     return Health(True, beat, age, schedulers)

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric, SummaryMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from flowsched.db import session_scope
 from flowsched.db.tables import DagRun, TaskInstance, utcnow
@@ -33,7 +33,9 @@ class FlowschedCollector(Collector):
             yield _durations(session)
 
 
-def _by_state(session: Session, column: object, name: str, doc: str) -> GaugeMetricFamily:
+def _by_state(
+    session: Session, column: InstrumentedAttribute[str | None], name: str, doc: str
+) -> GaugeMetricFamily:
     family = GaugeMetricFamily(name, doc, labels=["state"])
     for state, count in session.execute(select(column, func.count()).group_by(column)):
         family.add_metric([state or "none"], count)

@@ -17,9 +17,9 @@ KEY_FILE_NAME = "webserver_secret_key"
 
 
 def secret_key() -> str:
-    configured = conf.get("webserver", "secret_key")
+    configured = conf.webserver.secret_key
     if configured:
-        return str(configured)
+        return configured
     return _stored_key(flowsched_home() / KEY_FILE_NAME)
 
 

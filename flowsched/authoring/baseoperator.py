@@ -207,7 +207,7 @@ class BaseOperator(DAGNode, metaclass=_OperatorMeta):
         if retries is None:
             from flowsched.config import conf
 
-            return conf.getint("core", "default_task_retries")
+            return conf.core.default_task_retries
         return self._int(retries, "retries", minimum=0)
 
     def _duration(self, value: Any, name: str) -> timedelta | None:
@@ -357,10 +357,10 @@ def email_list(email: str | Sequence[str] | None) -> list[str]:
 def _default_retry_delay() -> timedelta:
     from flowsched.config import conf
 
-    return timedelta(seconds=conf.getfloat("core", "default_retry_delay"))
+    return timedelta(seconds=conf.core.default_retry_delay)
 
 
 def _default_queue() -> str:
     from flowsched.config import conf
 
-    return conf.get("celery", "default_queue")
+    return conf.celery.default_queue

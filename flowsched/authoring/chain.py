@@ -13,19 +13,17 @@ def chain(*elements: DependencyMixin | Sequence[DependencyMixin]) -> None:
     """``chain(a, [b, c], d)`` is ``a >> [b, c] >> d``; two adjacent lists must have the
     same length and are linked pairwise: ``chain([a, b], [c, d])`` is ``a >> c``, ``b >> d``."""
     for up, down in itertools.pairwise(elements):
-        up_is_list = isinstance(up, list | tuple)
-        down_is_list = isinstance(down, list | tuple)
-        if up_is_list and down_is_list:
+        if isinstance(up, DependencyMixin):
+            up.set_downstream(down)
+        elif isinstance(down, DependencyMixin):
+            down.set_upstream(up)
+        else:
             if len(up) != len(down):
                 raise ValueError(
                     f"chain() cannot link lists of different lengths ({len(up)} and {len(down)})"
                 )
             for left, right in zip(up, down, strict=True):
                 left.set_downstream(right)
-        elif up_is_list:
-            down.set_upstream(up)  # type: ignore[union-attr]
-        else:
-            up.set_downstream(down)  # type: ignore[union-attr]
 
 
 def cross_downstream(

@@ -15,7 +15,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable
 from datetime import timedelta
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -27,6 +27,7 @@ from flowsched.authoring.ignored_args import IGNORED_DAG_ARGS, ignored_values, p
 from flowsched.authoring.params import NOTSET, DagParam, Param, to_params
 from flowsched.authoring.schedule import schedule_to_dict
 from flowsched.authoring.taskgroup import TaskGroup
+from flowsched.config import conf
 from flowsched.exceptions import (
     DagCycleError,
     DagDefinitionError,
@@ -59,8 +60,8 @@ class DAG:
         start_date: Any = None,
         end_date: Any = None,
         catchup: bool = False,
-        max_active_runs: int = 16,
-        max_active_tasks: int = 16,
+        max_active_runs: int | None = None,
+        max_active_tasks: int | None = None,
         default_args: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         tags: Iterable[str] | None = None,
@@ -101,6 +102,11 @@ class DAG:
             end_date or self.default_args.get("end_date"), f"DAG {dag_id!r}: end_date"
         )
         self.catchup = catchup
+        # Unset limits come from [core] *_per_dag, read when the DAG file is parsed (Airflow).
+        if max_active_runs is None:
+            max_active_runs = conf.core.max_active_runs_per_dag
+        if max_active_tasks is None:
+            max_active_tasks = conf.core.max_active_tasks_per_dag
         self.max_active_runs = self._positive(max_active_runs, "max_active_runs")
         self.max_active_tasks = self._positive(concurrency or max_active_tasks, "max_active_tasks")
         self.max_consecutive_failed_dag_runs = self._consecutive_failures(
@@ -176,9 +182,7 @@ class DAG:
                 f">= 0, got {value!r}"
             )
         if value == 0:
-            from flowsched.config import conf
-
-            return conf.getint("core", "max_consecutive_failed_dag_runs_per_dag")
+            return conf.core.max_consecutive_failed_dag_runs_per_dag
         return value
 
     def _owner_links(self, links: dict[str, str] | None) -> dict[str, str]:
@@ -212,7 +216,7 @@ class DAG:
         """Checks that need the whole DAG, run by ``collect_dags`` once the file is imported."""
         scheduled = self.schedule_dict["kind"] != "none"
         if scheduled and self.start_date is None:
-            starts = [t.start_date for t in self.tasks if getattr(t, "start_date", None)]
+            starts = [start for t in self.tasks if (start := getattr(t, "start_date", None))]
             if not starts:
                 raise DagDefinitionError(
                     f"DAG {self.dag_id!r} has schedule {self.schedule!r} but no start_date"
@@ -439,7 +443,7 @@ def _str_list(value: str | Iterable[str] | None) -> list[str]:
 
 def _caller_file() -> str:
     """The first file on the stack outside flowsched: the DAG file that built this DAG."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = os.path.abspath(frame.f_code.co_filename)
         if not filename.startswith(_PACKAGE_DIR + os.sep):

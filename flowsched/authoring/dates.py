@@ -10,7 +10,7 @@ import pendulum
 def default_timezone() -> pendulum.Timezone | pendulum.FixedTimezone:
     from flowsched.config import conf
 
-    return pendulum.timezone(conf.get("core", "default_timezone"))
+    return pendulum.timezone(conf.core.default_timezone)
 
 
 def to_pendulum(value: object, what: str) -> pendulum.DateTime | None:

@@ -8,6 +8,7 @@ that would close it is added, so the error points at the line that made it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Union
 
 from flowsched.authoring.identifiers import validate_id
@@ -15,10 +16,13 @@ from flowsched.authoring.scope import current_dag, current_group
 from flowsched.exceptions import DagCycleError, DagDefinitionError
 
 if TYPE_CHECKING:
+    import pendulum
+
     from flowsched.authoring.dag import DAG
     from flowsched.authoring.params import Param
     from flowsched.authoring.taskgroup import TaskGroup
     from flowsched.authoring.xcom_arg import XComArg
+    from flowsched.utils.weight_rule import WeightRule
 
 Dependable = Union["DependencyMixin", Sequence["DependencyMixin"]]
 
@@ -69,13 +73,16 @@ class DependencyMixin:
 
 def _as_list(other: Dependable) -> list[DependencyMixin]:
     items = list(other) if isinstance(other, list | tuple | set) else [other]
-    for item in items:
-        if not isinstance(item, DependencyMixin):
-            raise TypeError(
-                f"Cannot set a dependency on {item!r} ({type(item).__name__}): "
-                "expected a task, an XComArg, a TaskGroup or a list of them"
-            )
-    return items
+    return [_dependable(item) for item in items]
+
+
+def _dependable(item: object) -> DependencyMixin:
+    if not isinstance(item, DependencyMixin):
+        raise TypeError(
+            f"Cannot set a dependency on {item!r} ({type(item).__name__}): "
+            "expected a task, an XComArg, a TaskGroup or a list of them"
+        )
+    return item
 
 
 def _roots_of(other: Dependable) -> list[DAGNode]:
@@ -172,6 +179,15 @@ class DAGNode(DependencyMixin):
     """What a DAG holds: a concrete operator or a mapped one. Owns id, placement and edges."""
 
     is_mapped = False
+    # Set by BaseOperator.__init__; a MappedOperator answers them from its partial arguments.
+    start_date: pendulum.DateTime | None
+    execution_timeout: timedelta | None
+    priority_weight: int
+    weight_rule: WeightRule
+    retries: int
+    pool: str
+    pool_slots: int
+    queue: str
 
     def _init_node(self, label: str, dag: DAG | None, task_group: TaskGroup | None) -> None:
         validate_id(label, "task_id")
@@ -201,6 +217,16 @@ class DAGNode(DependencyMixin):
                 f"Task {self.task_id!r} already belongs to DAG {self._dag.dag_id!r}"
             )
         dag.add_task(self)
+
+    @property
+    def operator_name(self) -> str:
+        raise NotImplementedError
+
+    def require_dag(self) -> DAG:
+        """The task's DAG, for code that runs only once the task is in one (execute, poke)."""
+        if self._dag is None:
+            raise DagDefinitionError(f"Task {self.task_id!r} does not belong to a DAG")
+        return self._dag
 
     def has_dag(self) -> bool:
         return self._dag is not None

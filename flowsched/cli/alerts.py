@@ -43,8 +43,8 @@ def test_alerts(emails: tuple[str, ...], webhooks: tuple[str, ...]) -> None:
     be repeated. Exits with status 1 when any message could not be sent.
     """
     if not emails and not webhooks:
-        emails = tuple(conf.getlist("alerts", "email"))
-        webhooks = tuple(conf.getlist("alerts", "webhook_urls"))
+        emails = tuple(conf.alerts.email)
+        webhooks = tuple(conf.alerts.webhook_urls)
     if not emails and not webhooks:
         fail("nothing to send to: pass --email ADDR or --webhook URL, or set [alerts] email")
     event = _sample_event()

@@ -23,19 +23,40 @@ def get_value(section: str, key: str) -> None:
         value = conf.get(section, key)
     except ConfigError as exc:
         fail(str(exc))
-    click.echo(mask_value(key, value))
+    click.echo(mask_value(value) if conf.is_secret(section, key) else value)
 
 
 @config.command("list")
 @click.option("--section", help="Only this section.")
 @output_option
 def list_values(section: str | None, output: str) -> None:
-    """Every effective value with its source (default, file or env); secrets masked."""
+    """Every effective value with its source (default, file or env) and help; secrets masked.
+
+    A key of flowsched.toml that flowsched does not know is listed with the source
+    "file, unknown key": most likely a typo."""
+    try:
+        items = conf.items()
+    except ConfigError as exc:
+        fail(str(exc))
     rows = [
-        {"section": s, "key": k, "value": mask_value(k, v), "source": src}
-        for s, k, v, src in conf.items()
+        {
+            "section": s,
+            "key": k,
+            "value": mask_value(v) if conf.is_secret(s, k) else v,
+            "source": src,
+            "type": _declared(s, k, "type_name"),
+            "help": _declared(s, k, "help"),
+        }
+        for s, k, v, src in items
         if section is None or s == section
     ]
     if section and not rows:
         fail(f"no section named {section!r}")
-    render(rows, ["section", "key", "value", "source"], output)
+    render(rows, ["section", "key", "value", "source", "type", "help"], output)
+
+
+def _declared(section: str, key: str, attribute: str) -> str:
+    try:
+        return str(getattr(conf.option(section, key), attribute))
+    except ConfigError:
+        return ""

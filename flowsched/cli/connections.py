@@ -13,8 +13,8 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from flowsched.cli.dags import cli_user
 from flowsched.cli.errors import fail
+from flowsched.cli.lookups import operate
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.connection import ENV_PREFIX, ConnectionNotFound
@@ -70,10 +70,7 @@ def add_connection(
         connection = _from_fields(given)
     else:
         fail("give --conn-uri, or --conn-type with the other --conn-* fields")
-    with session_scope() as session:
-        connection_ops.create_connection(
-            session, conn_id, actor=cli_user(), description=conn_description, **connection
-        )
+    operate(connection_ops.create_connection, conn_id, description=conn_description, **connection)
     click.echo(f"Connection {conn_id!r} added.")
 
 
@@ -127,11 +124,7 @@ def list_connections(output: str) -> None:
 @click.argument("conn_id")
 def delete_connection(conn_id: str) -> None:
     """Delete a connection from the database."""
-    require_current_schema()
-    with session_scope() as session:
-        if session.get(Connection, conn_id) is None:
-            fail(_no_such_connection(conn_id))
-        connection_ops.delete_connection(session, conn_id, actor=cli_user())
+    operate(connection_ops.delete_connection, conn_id)
     click.echo(f"Connection {conn_id!r} deleted.")
 
 

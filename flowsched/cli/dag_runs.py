@@ -1,6 +1,6 @@
 """``flowsched dags`` commands about runs: trigger, list-runs, state, test, backfill, delete.
 
-Commands that create or change runs nudge a running scheduler (``scheduling.wakeup``), so
+Commands that create or change runs nudge a running scheduler (``flowsched.wakeup``), so
 a triggered run starts within milliseconds instead of at the scheduler's next poll.
 """
 
@@ -17,6 +17,7 @@ import pendulum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from flowsched import json_text
 from flowsched.cli.errors import fail
 from flowsched.cli.lookups import cli_user, get_dag_model, get_serialized_dag, no_such_dag, scan
 from flowsched.cli.output import output_option, render
@@ -58,7 +59,7 @@ def parse_conf(text: str | None) -> Any:
     if text is None:
         return {}
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except json.JSONDecodeError as exc:
         fail(f"--conf is not valid JSON: {exc}")
 

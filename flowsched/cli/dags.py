@@ -55,7 +55,7 @@ def dags() -> None:
 
 def _shown_path(fileloc: str, output: str) -> str:
     """Paths relative to the dags folder in tables (shorter); absolute for scripts."""
-    folder = os.path.abspath(conf.get("core", "dags_folder"))
+    folder = os.path.abspath(conf.core.dags_folder)
     if output == "json" or os.path.commonpath([folder, fileloc]) != folder:
         return fileloc
     return os.path.relpath(fileloc, folder)

@@ -20,10 +20,11 @@ def fail(message: str) -> NoReturn:
     raise UserError(message)
 
 
-def run_guarded(command: click.Command) -> int:
-    """Run the root command, turning expected failures into one line and exit 1."""
+def run_guarded(command: click.Command, args: list[str] | None = None) -> int:
+    """Run the root command (on ``args``, default the process's), turning expected
+    failures into one line and exit 1."""
     try:
-        status = command.main(standalone_mode=False)
+        status = command.main(args=args, standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 1

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import date
+from datetime import datetime
 from pathlib import Path
 
 import click
 import pendulum
+from pendulum.tz.local_timezone import get_local_timezone
 
 from flowsched.cli.errors import fail
 from flowsched.config import conf
@@ -59,7 +60,7 @@ def import_crontab(
     timezone: str | None,
     prefix: str | None,
     system: bool | None,
-    start_date: date | None,
+    start_date: datetime | None,
     dry_run: bool,
     force: bool,
 ) -> None:
@@ -92,7 +93,7 @@ def import_crontab(
         click.echo(f"Warning: {warning}", err=True)
     if not dag_file.dag_ids:
         fail(f"{source_name}: no job to import")
-    target = (out_dir or Path(conf.get("core", "dags_folder"))) / f"{name}.py"
+    target = (out_dir or Path(conf.core.dags_folder)) / f"{name}.py"
     if dry_run:
         click.echo(dag_file.source, nl=False)
         click.echo(f"Dry run: nothing written; this would be {target}", err=True)
@@ -119,7 +120,7 @@ def _default_prefix(crontab_file: str) -> str:
 
 def _local_zone() -> str:
     """The zone cron itself would have used on this machine."""
-    return zone_name(pendulum.local_timezone())
+    return zone_name(get_local_timezone())
 
 
 def _write_atomically(target: Path, source: str) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
+from typing import Any, TypeVar
 
+import click
 from sqlalchemy.orm import Session
 
 from flowsched.cli.errors import fail
-from flowsched.db import require_current_schema
+from flowsched.db import require_current_schema, session_scope
 from flowsched.db.tables import DagModel, SerializedDagModel
 from flowsched.parsing.scan import ScanResult, parse_dags_folder
 from flowsched.serialized import SerializedDAG
@@ -33,6 +36,17 @@ def cli_user() -> str:
         return f"cli:uid-{os.getuid()}"
 
 
+T = TypeVar("T")
+
+
+def operate(operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run one of ``flowsched.operations`` in a transaction of its own, as the CLI user
+    (after the schema check: an old database gives the one-line upgrade message)."""
+    require_current_schema()
+    with session_scope() as session:
+        return operation(session, *args, actor=cli_user(), **kwargs)
+
+
 def no_such_dag(dag_id: str) -> str:
     return f"no DAG named {dag_id!r} (run `flowsched dags list`)"
 
@@ -50,3 +64,8 @@ def get_serialized_dag(session: Session, dag_id: str) -> SerializedDAG:
     if row is None:
         fail(f"DAG {dag_id!r} has no stored structure; check `flowsched dags list-import-errors`")
     return SerializedDAG.from_dict(row.data)
+
+
+# A map index: -1 for a task that is not mapped, else the instance's position (the
+# databases store it as a 32-bit integer). Out of range is one clear line from click.
+MAP_INDEX = click.IntRange(-1, 2**31 - 1)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 import click
 
@@ -19,7 +18,7 @@ output_option = click.option(
 )
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -29,11 +28,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: object) -> object:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def render(rows: Iterable[dict[str, Any]], columns: Sequence[str], output: str) -> None:
+def render(rows: Iterable[Mapping[str, object]], columns: Sequence[str], output: str) -> None:
     rows = list(rows)
     if output == "json":
         data = [{c: _jsonable(row.get(c)) for c in columns} for row in rows]

@@ -10,7 +10,7 @@ import click
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from flowsched.cli.dags import cli_user
+from flowsched.cli.lookups import operate
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.tables import Pool, TaskInstance, TaskInstanceState
@@ -29,9 +29,7 @@ def pools() -> None:
 @click.option("--description", help="What the pool limits.")
 def set_pool(name: str, slots: int, description: str | None) -> None:
     """Create a pool or change its slots (and description)."""
-    require_current_schema()
-    with session_scope() as session:
-        pool_ops.set_pool(session, name, slots, actor=cli_user(), description=description)
+    operate(pool_ops.set_pool, name, slots, description=description)
     click.echo(f"Pool {name!r} set to {slots} slot{'' if slots == 1 else 's'}.")
 
 
@@ -60,7 +58,7 @@ def list_pools(output: str) -> None:
     render(rows, ["pool", "slots", "running", "queued", "open", "description"], output)
 
 
-def _slots_in_use(session: Session) -> dict[tuple[str, str], int]:
+def _slots_in_use(session: Session) -> dict[tuple[str, str | None], int]:
     """(pool, state) -> slots taken by running and queued task instances."""
     statement = (
         select(TaskInstance.pool, TaskInstance.state, func.sum(TaskInstance.pool_slots))
@@ -74,7 +72,5 @@ def _slots_in_use(session: Session) -> dict[tuple[str, str], int]:
 @click.argument("name")
 def delete_pool(name: str) -> None:
     """Delete a pool (not default_pool: tasks without a pool need it)."""
-    require_current_schema()
-    with session_scope() as session:
-        pool_ops.delete_pool(session, name, actor=cli_user())
+    operate(pool_ops.delete_pool, name)
     click.echo(f"Pool {name!r} deleted.")

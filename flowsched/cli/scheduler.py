@@ -53,9 +53,9 @@ def scheduler(daemon: bool, pid_file: Path | None, num_runs: int, log_file: Path
     from flowsched import db
 
     db.require_current_schema()
-    pid_file = pid_file or Path(conf.get("scheduler", "pid_file"))
+    pid_file = pid_file or Path(conf.scheduler.pid_file)
     report = _daemonize(log_file or flowsched_home() / "scheduler.log") if daemon else None
-    logging.basicConfig(level=conf.get("logging", "level"), format=LOG_FORMAT)
+    logging.basicConfig(level=conf.logging.level, format=LOG_FORMAT)
     lock = _lock_database(report)
     try:
         _write_pid(pid_file)
@@ -87,9 +87,10 @@ def _lock_database(report: int | None) -> SchedulerLock | None:
 
 
 def _run(num_runs: int) -> None:
+    from flowsched.parsing.scan import parse_dags_folder
     from flowsched.scheduling.loop import SchedulerLoop
 
-    loop = SchedulerLoop(_executor(), num_runs=num_runs)
+    loop = SchedulerLoop(_executor(), scan_dags_folder=parse_dags_folder, num_runs=num_runs)
 
     def stop(signum: int, _frame: object) -> None:
         logging.getLogger(__name__).info("%s received: stopping", signal.Signals(signum).name)
@@ -109,7 +110,7 @@ EXECUTORS = {
 
 def _executor() -> BaseExecutor:
     """The executor named by [core] executor, imported only when chosen."""
-    name = conf.get("core", "executor")
+    name = conf.core.executor
     if name not in EXECUTORS:
         fail(f"unknown executor {name!r} in [core] executor; one of: {', '.join(EXECUTORS)}")
     module, attribute = EXECUTORS[name].split(":")

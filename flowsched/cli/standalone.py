@@ -36,10 +36,8 @@ def standalone(host: str | None, port: int | None) -> None:
 
     upgrade_db()
     password = ensure_admin(flowsched_home() / PASSWORD_FILE)
-    host = host or conf.get("webserver", "host")
-    server = make_server(
-        host, port or conf.getint("webserver", "port"), conf.getint("webserver", "workers")
-    )
+    host = host or conf.webserver.host
+    server = make_server(host, port or conf.webserver.port, conf.webserver.workers)
     scheduler = start_scheduler()
     stopping = threading.Event()
     threading.Thread(target=_watch, args=(scheduler, stopping), daemon=True).start()
@@ -63,7 +61,7 @@ def ensure_admin(password_file: Path) -> str | None:
     None when an ``admin`` user exists that standalone did not create (its password is
     whatever its owner chose).
     """
-    from flowsched.cli.dags import cli_user
+    from flowsched.cli.lookups import cli_user
     from flowsched.db import session_scope
     from flowsched.operations.users import create_user, find_user
 

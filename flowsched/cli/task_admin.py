@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from flowsched.cli.dag_runs import find_run, parse_date
 from flowsched.cli.dags import tree_lines
 from flowsched.cli.errors import fail
-from flowsched.cli.lookups import cli_user, get_serialized_dag, scan
+from flowsched.cli.lookups import MAP_INDEX, cli_user, get_serialized_dag, scan
 from flowsched.cli.output import render
 from flowsched.db import session_scope
 from flowsched.db.tables import DagRun, TaskInstance
@@ -25,6 +25,8 @@ from flowsched.operations.task_instances import TaskSelection, clear_task_instan
 from flowsched.serialized import SerializedDAG
 
 SHOWN_BEFORE_CONFIRM = 40
+# dag_id too: an ExternalTaskMarker brings in other DAGs' task instances
+SHOWN_COLUMNS = ["dag_id", "run_id", "task_id", "map_index", "state", "try_number"]
 
 
 @click.command("list")
@@ -43,11 +45,13 @@ def list_tasks(dag_id: str, tree: bool) -> None:
 @click.argument("dag_id")
 @click.argument("task_id")
 @click.argument("run_id")
-@click.option("--map-index", type=int, help="One instance of a mapped task.")
+@click.option("--map-index", type=MAP_INDEX, help="One instance of a mapped task.")
 def task_state(dag_id: str, task_id: str, run_id: str, map_index: int | None) -> None:
     """Print the state of a task instance (RUN_ID, or the run's logical date).
 
-    For a mapped task without --map-index, prints "<map_index> <state>" per instance.
+    As Airflow, a task instance with no state yet prints ``None`` -- so does one the
+    scheduler has not created yet (a run just triggered on a paused DAG). For a mapped
+    task without --map-index, prints "<map_index> <state>" per instance.
     """
     scan()
     with session_scope(readonly=True) as session:
@@ -63,14 +67,11 @@ def task_state(dag_id: str, task_id: str, run_id: str, map_index: int | None) ->
         if map_index is not None:
             query = query.where(TaskInstance.map_index == map_index)
         rows = session.execute(query.order_by(TaskInstance.map_index)).all()
-    if not rows:
-        where = f" with map index {map_index}" if map_index is not None else ""
-        fail(f"run {run.run_id!r} has no instance of {task_id!r}{where}")
-    if len(rows) == 1 and (map_index is not None or rows[0].map_index < 0):
-        click.echo(rows[0].state or "none")
+    if not rows or (len(rows) == 1 and (map_index is not None or rows[0].map_index < 0)):
+        click.echo(str(rows[0].state if rows else None))
         return
     for index, state in rows:
-        click.echo(f"{index} {state or 'none'}")
+        click.echo(f"{index} {state}")
 
 
 @click.command("clear")
@@ -149,14 +150,7 @@ def _matching_tasks(dag: SerializedDAG, regex: str | None) -> set[str]:
 
 
 def _row(ti: TaskInstance) -> dict[str, Any]:
-    return {
-        "dag_id": ti.dag_id,  # an ExternalTaskMarker brings in other DAGs' task instances
-        "run_id": ti.run_id,
-        "task_id": ti.task_id,
-        "map_index": ti.map_index,
-        "state": ti.state,
-        "try_number": ti.try_number,
-    }
+    return {column: getattr(ti, column) for column in SHOWN_COLUMNS}
 
 
 def _selected_runs(
@@ -173,11 +167,7 @@ def _selected_runs(
 
 
 def _show(todo: list[dict[str, Any]]) -> None:
-    render(
-        todo[:SHOWN_BEFORE_CONFIRM],
-        ["dag_id", "run_id", "task_id", "map_index", "state", "try_number"],
-        "table",
-    )
+    render(todo[:SHOWN_BEFORE_CONFIRM], SHOWN_COLUMNS, "table")
     if len(todo) > SHOWN_BEFORE_CONFIRM:
         click.echo(f"... and {len(todo) - SHOWN_BEFORE_CONFIRM} more")
 

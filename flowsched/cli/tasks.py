@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from flowsched.cli.dag_runs import parse_date
 from flowsched.cli.errors import fail
-from flowsched.cli.lookups import get_dag_model, scan
+from flowsched.cli.lookups import MAP_INDEX, get_dag_model, scan
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.tables import TaskInstance, TaskInstanceState, utcnow
 from flowsched.tries import ExecutorEvent, TaskKey
 
 map_index_option = click.option(
-    "--map-index", type=int, default=-1, show_default=True, help="Instance of a mapped task."
+    "--map-index", type=MAP_INDEX, default=-1, show_default=True, help="Instance of a mapped task."
 )
 
 

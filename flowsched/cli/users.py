@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from flowsched.cli.dags import cli_user
+from flowsched.cli.lookups import operate
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.user import ROLES
@@ -27,11 +27,9 @@ def users() -> None:
 @click.option("--email", "-e", help="Contact address (optional).")
 def create(username: str, password: str | None, role: str, email: str | None) -> None:
     """Add a user, e.g. `flowsched users create -u ana -r admin`."""
-    require_current_schema()
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with session_scope() as session:
-        user_ops.create_user(session, username, password, role, email, actor=cli_user())
+    operate(user_ops.create_user, username, password, role, email)
     click.echo(f"User {username} created with role {role}.")
 
 
@@ -58,7 +56,5 @@ def list_users(output: str) -> None:
 @click.option("--username", "-u", required=True, help="The user to delete.")
 def delete(username: str) -> None:
     """Remove a user; their open sessions end at their next request."""
-    require_current_schema()
-    with session_scope() as session:
-        user_ops.delete_user(session, username, actor=cli_user())
+    operate(user_ops.delete_user, username)
     click.echo(f"User {username} deleted.")

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 from sqlalchemy import select
 
-from flowsched.cli.dags import cli_user
+from flowsched import json_text
 from flowsched.cli.errors import fail
+from flowsched.cli.lookups import operate
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.tables import Variable
@@ -53,11 +54,9 @@ def get_variable(key: str, as_json: bool, default: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Check that VALUE is valid JSON first.")
 def set_variable(key: str, value: str, description: str | None, as_json: bool) -> None:
     """Create or change a variable."""
-    require_current_schema()
     if as_json:
         _parse_json(value, "VALUE")
-    with session_scope() as session:
-        variable_ops.set_variable(session, key, value, actor=cli_user(), description=description)
+    operate(variable_ops.set_variable, key, value, description=description)
     click.echo(f"Variable {key!r} set.")
 
 
@@ -82,11 +81,7 @@ def list_variables(output: str) -> None:
 @click.argument("key")
 def delete_variable(key: str) -> None:
     """Delete a variable from the database."""
-    require_current_schema()
-    with session_scope() as session:
-        if session.get(Variable, key) is None:
-            fail(_no_such_variable(key))
-        variable_ops.delete_variable(session, key, actor=cli_user())
+    operate(variable_ops.delete_variable, key)
     click.echo(f"Variable {key!r} deleted.")
 
 
@@ -99,7 +94,7 @@ def delete_variable(key: str) -> None:
     show_default=True,
     help="What to do with a key that already exists.",
 )
-def import_variables(file: str, if_exists: str) -> None:
+def import_variables(file: str, if_exists: Literal["overwrite", "skip", "fail"]) -> None:
     """Load variables from a JSON object {"key": value, ...} (FILE "-" reads stdin).
 
     String values are stored as they are; other values (numbers, lists, objects) as JSON,
@@ -109,10 +104,7 @@ def import_variables(file: str, if_exists: str) -> None:
     loaded = _parse_json(_read_text(file), file)
     if not isinstance(loaded, dict):
         fail(f"{file}: expected a JSON object of key: value, got a JSON {type(loaded).__name__}")
-    with session_scope() as session:
-        done, skipped = variable_ops.import_variables(
-            session, loaded, actor=cli_user(), if_exists=if_exists
-        )
+    done, skipped = operate(variable_ops.import_variables, loaded, if_exists=if_exists)
     written = len(done)
     suffix = f" ({len(skipped)} existing skipped)" if skipped else ""
     click.echo(f"Imported {written} variable{'' if written == 1 else 's'}{suffix}.")
@@ -143,7 +135,7 @@ def export_variables(file: str) -> None:
 
 def _exported(text: str) -> Any:
     try:
-        value = json.loads(text)
+        value = json_text.loads(text)
     except ValueError:
         return text
     return value if isinstance(value, dict | list) else text
@@ -164,6 +156,6 @@ def _read_text(file: str) -> str:
 
 def _parse_json(text: str, source: str) -> Any:
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except json.JSONDecodeError as exc:
         fail(f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")

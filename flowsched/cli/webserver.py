@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
 import click
 
 from flowsched.config import conf
+from flowsched.notify import silence
 
 THREADS_PER_WORKER = 4
 
@@ -25,9 +28,9 @@ def webserver(host: str | None, port: int | None, workers: int | None) -> None:
 
     require_current_schema()
     serve(
-        host or conf.get("webserver", "host"),
-        port or conf.getint("webserver", "port"),
-        workers or conf.getint("webserver", "workers"),
+        host or conf.webserver.host,
+        port or conf.webserver.port,
+        workers or conf.webserver.workers,
     )
 
 
@@ -35,10 +38,15 @@ def serve(host: str, port: int, workers: int) -> None:
     """Block serving until interrupted (Ctrl-C, SIGTERM via the caller)."""
     server = make_server(host, port, workers)
     click.echo(f"flowsched web server on http://{host}:{server.effective_port}/")
-    server.run()
+    stop = threading.Event()
+    silence.watch_in_background(stop)  # alerts when no scheduler runs (notify.silence)
+    try:
+        server.run()
+    finally:
+        stop.set()
 
 
-def make_server(host: str, port: int, workers: int):  # type: ignore[no-untyped-def]
+def make_server(host: str, port: int, workers: int):
     """A waitress server bound and ready; ``.run()`` serves, ``.close()`` stops it."""
     from waitress.server import create_server
 

@@ -36,7 +36,7 @@ def worker(queues: str | None, concurrency: int | None, hostname: str) -> None:
     from flowsched.executors.celery_worker import run_worker
 
     served = [name.strip() for name in (queues or "").split(",") if name.strip()] or [
-        conf.get("celery", "default_queue")
+        conf.celery.default_queue
     ]
-    concurrency = concurrency or conf.getint("celery", "worker_concurrency")
+    concurrency = concurrency or conf.celery.worker_concurrency
     click.get_current_context().exit(run_worker(served, concurrency, hostname))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import CursorResult, Engine, Executable, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
 from flowsched.config import ConfigError, conf
@@ -30,7 +31,7 @@ class DatabaseNotUpgraded(Exception):
 
 
 def database_url() -> str:
-    return conf.get("database", "sql_alchemy_conn")
+    return conf.database.sql_alchemy_conn
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -55,10 +56,11 @@ def _ensure_sqlite_folder(url: str) -> None:
     from sqlalchemy.engine import make_url
 
     database = make_url(url).database
-    if database and database != ":memory:":
+    if database and database != ":memory:" and not database.startswith("file:"):
         folder = Path(database).parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            _create_private(Path(database))
         except OSError as exc:
             raise DatabaseFolderUnusable(
                 f"cannot create the database folder {folder}: {exc.strerror} "
@@ -66,8 +68,15 @@ def _ensure_sqlite_folder(url: str) -> None:
             ) from None
 
 
+def _create_private(path: Path) -> None:
+    """A new SQLite file is readable by its owner only (it holds connections' passwords
+    and users' password hashes); SQLite gives its -wal and -shm files the same mode."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _configure_sqlite(engine: Engine) -> None:
-    busy_ms = int(conf.getfloat("database", "sqlite_busy_timeout") * 1000)
+    busy_ms = int(conf.database.sqlite_busy_timeout * 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -108,6 +117,17 @@ def session_scope(readonly: bool = False) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def rows_changed(
+    session: Session, statement: Executable, params: dict[str, Any] | None = None
+) -> int:
+    """How many rows an UPDATE or DELETE matched: the outcome of a guarded transition.
+
+    ``Session.execute`` is typed to return a plain ``Result``; for DML it is a
+    ``CursorResult``, which carries the count.
+    """
+    return cast("CursorResult[Any]", session.execute(statement, params)).rowcount
 
 
 def reset_after_fork() -> None:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session
 
+from flowsched.db import rows_changed
 from flowsched.db.tables import TaskInstanceHistory
 from flowsched.tries import TaskKey
 
 
-def _where(key: TaskKey) -> list[Any]:
+def _where(key: TaskKey) -> list[ColumnElement[bool]]:
     return [
         TaskInstanceHistory.dag_id == key.dag_id,
         TaskInstanceHistory.run_id == key.run_id,
@@ -39,6 +40,6 @@ def record_try(
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if session.execute(statement).rowcount == 1:
+        if rows_changed(session, statement) == 1:
             return
     session.add(TaskInstanceHistory(**key._asdict(), **values))

@@ -69,7 +69,7 @@ class OutageWatch:
 
 
 def retry_interval() -> float:
-    return conf.getfloat("database", "outage_retry_interval")
+    return conf.database.outage_retry_interval
 
 
 def until_reachable(
@@ -80,7 +80,7 @@ def until_reachable(
     are raised."""
     watch = watch or OutageWatch()
     delay = retry_interval()
-    ceiling = conf.getfloat("database", "outage_max_retry_interval")
+    ceiling = conf.database.outage_max_retry_interval
     while True:
         try:
             result = attempt()

@@ -11,9 +11,10 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from flowsched.db import rows_changed
 from flowsched.db.dagrun import DagRun
 from flowsched.db.taskinstance import TaskInstance
 
@@ -52,9 +53,11 @@ RUNNING_TI_STATES = frozenset({TI.QUEUED, TI.RUNNING})
 FINISHED_RUN_STATES = frozenset({DagRunState.SUCCESS, DagRunState.FAILED})
 
 
-def state_in(column: Any, expected: Iterable[str | None]) -> Any:
+def state_in(
+    column: InstrumentedAttribute[str | None], expected: Iterable[str | None]
+) -> ColumnElement[bool]:
     states = [s for s in expected if s is not None]
-    condition = column.in_(states)
+    condition: ColumnElement[bool] = column.in_(states)
     if None in expected:
         condition = or_(condition, column.is_(None))
     return condition
@@ -88,7 +91,7 @@ def transition_ti(
     )
     if try_number is not None:
         statement = statement.where(TaskInstance.try_number == try_number)
-    return session.execute(statement).rowcount == 1
+    return rows_changed(session, statement) == 1
 
 
 def transition_run(
@@ -107,4 +110,4 @@ def transition_run(
         .values(state=new, **values)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(statement).rowcount == 1
+    return rows_changed(session, statement) == 1

@@ -50,9 +50,9 @@ class CeleryExecutor(BaseExecutor):
     name = "celery"
 
     def __init__(self, parallelism: int | None = None, queued_timeout: float | None = None):
-        self.parallelism = parallelism or conf.getint("core", "parallelism")
+        self.parallelism = parallelism or conf.core.parallelism
         if queued_timeout is None:
-            queued_timeout = conf.getfloat("celery", "task_queued_timeout")
+            queued_timeout = conf.celery.task_queued_timeout
         self.queued_timeout = queued_timeout
         self._app: Celery | None = None
         self._in_flight: set[TaskKey] = set()

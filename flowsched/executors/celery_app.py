@@ -35,14 +35,14 @@ BROKER_CONNECT_TIMEOUT = 2.0
 
 
 def create_app() -> Celery:
-    app = Celery("flowsched", broker=conf.get("celery", "broker_url"), set_as_current=False)
+    app = Celery("flowsched", broker=conf.celery.broker_url, set_as_current=False)
     app.conf.update(
         task_serializer="json",
         accept_content=["json"],
         task_ignore_result=True,
         task_acks_late=False,
         worker_prefetch_multiplier=1,
-        task_default_queue=conf.get("celery", "default_queue"),
+        task_default_queue=conf.celery.default_queue,
         task_publish_retry_policy=PUBLISH_RETRY_POLICY,
         broker_connection_timeout=BROKER_CONNECT_TIMEOUT,
         broker_connection_retry_on_startup=True,

@@ -20,7 +20,7 @@ TASK_NAME = "flowsched.run_try"
 
 def message_args(key: TaskKey, fileloc: str) -> list[Any]:
     """The task's positional arguments (JSON-serialisable)."""
-    folder = os.path.abspath(conf.get("core", "dags_folder"))
+    folder = os.path.abspath(conf.core.dags_folder)
     path = os.path.abspath(fileloc)
     inside = os.path.commonpath([folder, path]) == folder
     return [list(key), path, os.path.relpath(path, folder) if inside else None]
@@ -29,5 +29,5 @@ def message_args(key: TaskKey, fileloc: str) -> list[Any]:
 def read_message(key: list[Any], fileloc: str, dags_relative: str | None) -> tuple[TaskKey, str]:
     """The try and the path of its DAG file on this machine."""
     if dags_relative is not None:
-        fileloc = os.path.join(conf.get("core", "dags_folder"), dags_relative)
+        fileloc = os.path.join(conf.core.dags_folder, dags_relative)
     return TaskKey(*key), fileloc

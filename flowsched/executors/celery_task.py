@@ -1,6 +1,6 @@
 """What a Celery worker does with a message: supervise the try as a LocalExecutor worker would.
 
-The try goes through ``runner.worker.run_queued_try``: the DAG file imported once per
+The try goes through ``runner.queued_try.run_queued_try``: the DAG file imported once per
 pool process and file version, the try run in a forked child, its heartbeat, its
 ``execution_timeout`` and its end kept and recorded by this pool process, its log
 written under this machine's ``logging.base_log_folder``. Nothing is returned to

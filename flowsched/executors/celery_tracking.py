@@ -52,8 +52,8 @@ def ended_tries(keys: Collection[TaskKey]) -> list[ExecutorEvent]:
                     ).in_([key[:4] for key in chunk])
                 )
             )
-            for dag_id, run_id, task_id, map_index, try_number, state in rows:
-                current[(dag_id, run_id, task_id, map_index)] = (try_number, state)
+            for dag_id, run_id, task_id, map_index, held_try, held_state in rows:
+                current[(dag_id, run_id, task_id, map_index)] = (held_try, held_state)
     events = []
     for key in keys:
         try_number, state = current.get(key[:4], (None, None))

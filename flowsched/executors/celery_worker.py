@@ -53,7 +53,7 @@ class WorkerJob:
         self._engine.dispose()
 
     def _beat(self) -> None:
-        interval = conf.getfloat("scheduler", "scheduler_heartbeat_interval")
+        interval = conf.scheduler.scheduler_heartbeat_interval
         while not self._stopped.wait(interval):
             try:
                 self._update(latest_heartbeat=utcnow())
@@ -72,18 +72,19 @@ def run_worker(queues: list[str], concurrency: int, hostname: str) -> int:
     """
     db.require_current_schema()
     db.dispose_engines()  # the pool processes must not inherit the check's connection
+    nodename = host_format(default_nodename(hostname))
     worker = create_app().Worker(
-        hostname=host_format(default_nodename(hostname)),
+        hostname=nodename,
         queues=queues,
         concurrency=concurrency,
         pool_cls="prefork",
-        loglevel=conf.get("logging", "level"),
+        loglevel=conf.logging.level,
         # Celery's own cluster chatter: flowsched reads workers' health from the Job rows.
         without_gossip=True,
         without_mingle=True,
         without_heartbeat=True,
     )
-    job = WorkerJob(worker.hostname)
+    job = WorkerJob(nodename)
     job.start()
     exitcode = 1
     try:

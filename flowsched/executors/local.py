@@ -56,7 +56,7 @@ class LocalExecutor(BaseExecutor):
     name = "local"
 
     def __init__(self, parallelism: int | None = None) -> None:
-        self.parallelism = parallelism or conf.getint("core", "parallelism")
+        self.parallelism = parallelism or conf.core.parallelism
         self._workers: list[_Worker] = []
         self._pending: deque[tuple[TaskKey, str]] = deque()
         self._stopping = False
@@ -125,14 +125,14 @@ class LocalExecutor(BaseExecutor):
                 worker.busy = True
 
     def _collect(self, timeout: float) -> list[ExecutorEvent]:
-        by_fd: dict[object, _Worker] = {}
+        by_fd: dict[Connection | int, _Worker] = {}
         for worker in self._workers:
             if worker.alive:
                 by_fd[worker.conn] = worker
                 by_fd[worker.pidfd] = worker
         events: list[ExecutorEvent] = []
         for ready in wait(list(by_fd), timeout):
-            worker = by_fd[ready]
+            worker = by_fd[ready]  # type: ignore[index]  # wait() gives back what it got
             if not worker.alive:
                 continue  # both its pipe and its pidfd were ready
             if ready is worker.conn:

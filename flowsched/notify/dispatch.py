@@ -69,14 +69,14 @@ def _recipients(event: TaskEvent) -> list[str]:
         return []
     recipients = _unique(event.recipients)
     if not recipients and event.kind in ("dag_failure", "sla_miss"):
-        recipients = _unique(conf.getlist("alerts", "email"))
+        recipients = _unique(conf.alerts.email)
     return recipients
 
 
 def _webhook_urls(event: TaskEvent) -> list[str]:
     if event.kind not in ("failure", "dag_failure", "sla_miss"):
         return []
-    return _unique([*event.webhook_urls, *conf.getlist("alerts", "webhook_urls")])
+    return _unique([*event.webhook_urls, *conf.alerts.webhook_urls])
 
 
 def plan(event: TaskEvent) -> list[Delivery]:

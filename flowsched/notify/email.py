@@ -41,15 +41,15 @@ class SmtpSettings:
     @classmethod
     def from_conf(cls) -> SmtpSettings:
         return cls(
-            host=conf.get("smtp", "host"),
-            port=conf.getint("smtp", "port"),
-            starttls=conf.getbool("smtp", "starttls"),
-            ssl=conf.getbool("smtp", "ssl"),
-            user=conf.get("smtp", "user"),
-            password=conf.get("smtp", "password"),
-            mail_from=conf.get("smtp", "mail_from"),
-            timeout=conf.getfloat("smtp", "timeout"),
-            retries=conf.getint("smtp", "retries"),
+            host=conf.smtp.host,
+            port=conf.smtp.port,
+            starttls=conf.smtp.starttls,
+            ssl=conf.smtp.ssl,
+            user=conf.smtp.user,
+            password=conf.smtp.password,
+            mail_from=conf.smtp.mail_from,
+            timeout=conf.smtp.timeout,
+            retries=conf.smtp.retries,
         )
 
     @property
@@ -141,7 +141,7 @@ def _message_id(event: TaskEvent, mail_from: str) -> str:
 
 def render_email(event: TaskEvent) -> EmailMessage:
     """The alert for ``event``, to ``event.recipients``: plain text with an HTML alternative."""
-    mail_from = conf.get("smtp", "mail_from")
+    mail_from = conf.smtp.mail_from
     log = _log_section(event)
     msg = EmailMessage()
     msg["Subject"] = " ".join(f"[flowsched] {event.headline}".split())

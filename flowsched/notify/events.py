@@ -104,7 +104,7 @@ def _segment(value: str) -> str:
 
 def run_url_for(dag_id: str, run_id: str) -> str:
     """The web UI page of one DAG run."""
-    base = conf.get("webserver", "base_url").rstrip("/")
+    base = conf.webserver.base_url.rstrip("/")
     return f"{base}/dags/{_segment(dag_id)}/runs/{_segment(run_id)}"
 
 

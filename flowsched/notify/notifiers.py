@@ -39,13 +39,13 @@ def _first(*values: Any) -> Any:
     return next((value for value in values if value is not None), None)
 
 
-def _aware(value: Any) -> datetime | None:
+def _aware(value: object) -> datetime | None:
     if isinstance(value, datetime) and value.utcoffset() is not None:
         return value
     return None
 
 
-def _exception_text(exc: Any) -> str | None:
+def _exception_text(exc: object) -> str | None:
     if exc is None:
         return None
     if isinstance(exc, BaseException):
@@ -53,7 +53,7 @@ def _exception_text(exc: Any) -> str | None:
     return str(exc)
 
 
-def _max_tries(task: Any, try_number: int) -> int:
+def _max_tries(task: object, try_number: int) -> int:
     retries = _attr(task, "retries")
     return retries + 1 if isinstance(retries, int) else try_number
 

@@ -72,9 +72,7 @@ def redact_url(url: str) -> str:
 
 def webhook_worst_case() -> float:
     """Longest a ``post_webhook`` with the ``[alerts]`` settings should take."""
-    return worst_case(
-        conf.getfloat("alerts", "webhook_timeout"), conf.getint("alerts", "webhook_retries")
-    )
+    return worst_case(conf.alerts.webhook_timeout, conf.alerts.webhook_retries)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -118,6 +116,6 @@ def post_webhook(url: str, payload: dict[str, Any]) -> int:
         method="POST",
         headers={"Content-Type": "application/json", "User-Agent": "flowsched-notify"},
     )
-    timeout = conf.getfloat("alerts", "webhook_timeout")
-    retries = conf.getint("alerts", "webhook_retries")
+    timeout = conf.alerts.webhook_timeout
+    retries = conf.alerts.webhook_retries
     return with_retries(lambda: _post_once(request, timeout), retries, _is_transient)

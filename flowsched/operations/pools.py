@@ -21,7 +21,7 @@ def ensure_default_pool(session: Session) -> Pool:
     if pool is None:
         pool = Pool(
             pool=DEFAULT_POOL,
-            slots=conf.getint("core", "default_pool_slots"),
+            slots=conf.core.default_pool_slots,
             description="Default pool",
         )
         session.add(pool)
@@ -30,7 +30,7 @@ def ensure_default_pool(session: Session) -> Pool:
 
 
 def set_pool(
-    session: Session, name: str, slots: int, *, actor: str, description: str | None = None
+    session: Session, name: str, slots: object, *, actor: str, description: str | None = None
 ) -> Pool:
     """Create a pool or change its slots; a description of None leaves the stored one
     (an empty string clears it). The scheduler reads slots on its next pass."""

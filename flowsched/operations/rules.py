@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from flowsched import json_text
 from flowsched.config import conf
 from flowsched.db.tables import DagModel, DagRun, SerializedDagModel
 from flowsched.exceptions import ParamValidationError
@@ -36,7 +37,7 @@ def check_run_id(run_id: str) -> str:
 
 
 def max_conf_bytes() -> int:
-    return conf.getint("core", "max_conf_bytes")
+    return conf.core.max_conf_bytes
 
 
 def check_conf(dag: SerializedDAG, run_conf: Any) -> dict[str, Any]:
@@ -59,7 +60,7 @@ def check_conf(dag: SerializedDAG, run_conf: Any) -> dict[str, Any]:
     return run_conf
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     return {list: "a list", str: "a string", type(None): "null"}.get(type(value), "a scalar")
 
 
@@ -99,7 +100,7 @@ def get_run(session: Session, dag_id: str, run_id: str) -> DagRun:
 def json_object(text: str, what: str) -> Mapping[str, Any]:
     """``text`` parsed as a JSON object (form fields and CLI options hold JSON as text)."""
     try:
-        value = json.loads(text)
+        value = json_text.loads(text)
     except json.JSONDecodeError as exc:
         raise Invalid(f"{what} is not valid JSON: {exc}") from None
     if not isinstance(value, dict):

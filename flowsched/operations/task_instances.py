@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,7 +26,6 @@ from flowsched.db.states import (
     DagRunState,
     TaskInstanceState,
     transition_run,
-    transition_ti,
 )
 from flowsched.db.tables import DagRun, TaskInstance, utcnow
 from flowsched.operations import audit
@@ -245,18 +245,14 @@ def mark_task_instances(
     return len(changed)
 
 
-def move_task_instance(session: Session, ti: TaskInstance, new: str, **values: object) -> bool:
+def move_task_instance(session: Session, ti: TaskInstance, new: str, **values: Any) -> bool:
     """From the state it was read in to ``new``: if a worker moved it meanwhile, the
     worker wins and this returns False."""
-    won = transition_ti(
-        session,
-        dag_id=ti.dag_id,
-        run_id=ti.run_id,
-        task_id=ti.task_id,
-        map_index=ti.map_index,
-        expected=[ti.state],
-        new=new,
-        **values,
+    key = (ti.task_id, ti.map_index)
+    won = bool(
+        transition_many(
+            session, ti.dag_id, ti.run_id, [key], expected=[ti.state], new=new, **values
+        )
     )
     if won:
         reflect(ti, state=new, **values)

@@ -96,7 +96,7 @@ def import_variables(
     return written, skipped
 
 
-def _text(value: Any) -> str:
+def _text(value: object) -> str:
     if not isinstance(value, str):
         raise Invalid("a variable's value must be a string")
     return value

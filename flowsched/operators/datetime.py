@@ -51,7 +51,7 @@ class BranchDateTimeOperator(BaseBranchOperator):
         else:
             now = pendulum.now("UTC")
         lower, upper = target_times_as_dates(now, self.target_lower, self.target_upper)
-        zone = self.dag.timezone
+        zone = self.require_dag().timezone
         if upper is not None and _aware(upper, zone) < now:
             return self.follow_task_ids_if_false
         if lower is not None and _aware(lower, zone) > now:

@@ -66,7 +66,7 @@ class EmailOperator(BaseOperator):
         """The e-mail to send, from the rendered fields."""
         message = EmailMessage()
         message["Subject"] = self.subject
-        message["From"] = conf.get("smtp", "mail_from")
+        message["From"] = conf.smtp.mail_from
         message["To"] = ", ".join(email_list(self.to))
         for header, addresses in (("Cc", self.cc), ("Bcc", self.bcc)):
             if addresses:

@@ -23,7 +23,7 @@ class LatestOnlyOperator(BaseBranchOperator):
         if getattr(dag_run, "external_trigger", False):
             self.log.info("Externally triggered DAG_Run: allowing execution to proceed.")
             return everything
-        next_info = self.dag.timetable.next_dagrun_info(
+        next_info = self.require_dag().timetable.next_dagrun_info(
             last_automated_data_interval=_run_interval(context),
             start_date=context["data_interval_start"],
             end_date=None,

@@ -103,7 +103,7 @@ class BranchMixin(BaseOperator):
         return set(self.downstream_task_ids) - followed
 
     def _resolve_branch(self, branch: str) -> set[str]:
-        dag = self.dag
+        dag = self.require_dag()
         group = self.task_group
         candidates = [branch, group.child_id(branch)] if group is not None else [branch]
         for candidate in candidates:

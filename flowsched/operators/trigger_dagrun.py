@@ -12,6 +12,7 @@ import pendulum
 from flowsched.authoring.baseoperator import BaseOperator
 from flowsched.db.states import DagRunState
 from flowsched.exceptions import FlowschedException, TaskSkipped
+from flowsched.triggers.base import default_deferrable
 from flowsched.triggers.external_task import DagStateTrigger
 
 XCOM_LOGICAL_DATE_ISO = "trigger_logical_date_iso"
@@ -58,7 +59,7 @@ class TriggerDagRunOperator(BaseOperator):
         allowed_states: list[str] | None = None,
         failed_states: list[str] | None = None,
         skip_when_already_exists: bool = False,
-        deferrable: bool = False,
+        deferrable: bool | None = None,
         execution_date: str | datetime.datetime | None = None,
         **kwargs: Any,
     ) -> None:
@@ -74,7 +75,7 @@ class TriggerDagRunOperator(BaseOperator):
             failed_states = [DagRunState.FAILED]
         self.failed_states = [DagRunState(s) for s in failed_states]
         self.skip_when_already_exists = skip_when_already_exists
-        self._defer = deferrable
+        self._defer = default_deferrable() if deferrable is None else deferrable
         logical_date = execution_date if execution_date is not None else logical_date
         if logical_date is not None and not isinstance(logical_date, str | datetime.datetime):
             raise TypeError(
@@ -84,7 +85,7 @@ class TriggerDagRunOperator(BaseOperator):
         self.logical_date = logical_date
 
     def execute(self, context: dict[str, Any]) -> None:
-        logical_date = self._parsed_logical_date()
+        logical_date: datetime.datetime = self._parsed_logical_date()
         try:
             json.dumps(self.conf)
         except TypeError:
@@ -180,7 +181,7 @@ class TriggerDagRunOperator(BaseOperator):
             )
 
     def _actor(self) -> str:
-        return f"{type(self).__name__} {self.dag.dag_id}.{self.task_id}"
+        return f"{type(self).__name__} {self.require_dag().dag_id}.{self.task_id}"
 
     def execute_complete(self, context: dict[str, Any], event: Any = None) -> None:
         """The run reached one of the awaited states: succeed or fail by which one."""

@@ -36,7 +36,7 @@ class BranchDayOfWeekOperator(BaseBranchOperator):
         if self.use_task_logical_date:
             day = context["logical_date"].isoweekday()
         else:
-            day = pendulum.now(self.dag.timezone).isoweekday()
+            day = pendulum.now("UTC").in_timezone(self.require_dag().timezone).isoweekday()
         if day in self._week_day_num:
             return self.follow_task_ids_if_true
         return self.follow_task_ids_if_false

@@ -72,7 +72,7 @@ def import_dag_file(path: Path | str) -> list[DAG]:
     from flowsched.authoring.dag import collect_dags, reset_registry
 
     path = Path(path).absolute()
-    _ensure_on_sys_path(conf.get("core", "dags_folder"))
+    _ensure_on_sys_path(conf.core.dags_folder)
     name = module_name_for(path)
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:

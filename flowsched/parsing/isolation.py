@@ -25,10 +25,10 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import FrameType
 
 from flowsched.config import conf
 from flowsched.parsing.dagbag import (
@@ -46,7 +46,7 @@ KILL_GRACE = 1.0
 # Imported once in the parent so that every child inherits them instead of importing them.
 WARM_MODULES = (
     "flowsched.authoring.dag",
-    "flowsched.authoring.decorators",
+    "flowsched.taskflow",
     "flowsched.authoring.taskgroup",
     "flowsched.authoring.params",
     "flowsched.authoring.chain",
@@ -121,7 +121,7 @@ def _serialize_sample_dag() -> None:
     from flowsched.operators.python import PythonOperator
     from flowsched.parsing.serialize import serialize_dag
 
-    start = pendulum.datetime(2024, 1, 1, tz=conf.get("core", "default_timezone"))
+    start = pendulum.datetime(2024, 1, 1, tz=conf.core.default_timezone)
     with DAG("warm_up", schedule="@daily", start_date=start, default_args={"retries": 1}) as dag:
         EmptyOperator(task_id="start") >> BashOperator(task_id="bash", bash_command="true")
         PythonOperator(task_id="python", python_callable=print)
@@ -184,8 +184,8 @@ def _run_child(path: Path, write_fd: int, timeout: float) -> None:
         os._exit(status)
 
 
-def _raise_timeout(timeout: float) -> Any:
-    def handler(_signum: int, _frame: Any) -> None:
+def _raise_timeout(timeout: float) -> Callable[[int, FrameType | None], None]:
+    def handler(_signum: int, _frame: FrameType | None) -> None:
         raise ImportTimeout(f"timed out after {timeout:g} s")
 
     return handler

@@ -36,7 +36,7 @@ class ScanResult:
 def parse_dags_folder(folder: Path | None = None) -> ScanResult:
     """Bring the DB up to date with ``folder`` (default: ``core.dags_folder``)."""
     started = time.monotonic()
-    root = Path(folder or conf.get("core", "dags_folder")).absolute()
+    root = Path(folder or conf.core.dags_folder).absolute()
     snapshot = read_snapshot()
     plan = plan_scan(list_dag_files(root), snapshot.files)
     results = _load(plan.changed)
@@ -65,8 +65,8 @@ def _load(changed: list[ChangedFile]) -> dict[str, FileResult]:
     candidates = [file.path for file in changed if might_contain_dag(file.source)]
     for result in load_files(
         candidates,
-        timeout=conf.getfloat("core", "dagbag_import_timeout"),
-        processes=conf.getint("core", "parsing_processes"),
+        timeout=conf.core.dagbag_import_timeout,
+        processes=conf.core.parsing_processes,
     ):
         results[result.fileloc] = result
     return results

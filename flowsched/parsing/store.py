@@ -158,7 +158,7 @@ def _write_dags(session: Session, owned: list[tuple[str, ParsedDag]], now: datet
     if not owned:
         return
     existing = set(session.scalars(select(DagModel.dag_id)))
-    paused = conf.getbool("core", "dags_are_paused_at_creation")
+    paused = conf.core.dags_are_paused_at_creation
     rows = [_dag_values(fileloc, dag, now) for fileloc, dag in owned]
     for row, (_, dag) in zip(rows, owned, strict=True):
         if row["dag_id"] not in existing:

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from flowsched.db import session_scope
 from flowsched.db.states import SLA_MISS, DagRunState
 from flowsched.db.tables import DagModel, DagRun
+
+if TYPE_CHECKING:
+    from flowsched.authoring.dag import DAG
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ def run(dag_id: str, run_id: str, state: str, reason: str) -> None:
             select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
         ).one()
         session.expunge(dag_run)  # a plain object for the callbacks, after the session ends
-        fileloc = session.scalar(select(DagModel.fileloc).where(DagModel.dag_id == dag_id))
+        fileloc = session.scalars(select(DagModel.fileloc).where(DagModel.dag_id == dag_id)).one()
     dag = load_dag(fileloc, dag_id)
     context = make_context(
         dag=dag,
@@ -54,7 +57,7 @@ def run(dag_id: str, run_id: str, state: str, reason: str) -> None:
     run_callbacks(dag.callbacks(kind), context, kind.removesuffix("_callback"))
 
 
-def _sla_miss_callbacks(dag: Any, run_id: str) -> None:
+def _sla_miss_callbacks(dag: DAG, run_id: str) -> None:
     """Airflow's signature: ``(dag, task_list, blocking_task_list, slas, blocking_tis)``;
     ``slas`` are the run's ``sla_miss`` rows, ``task_list`` one line per missed task. The
     blocking lists (Airflow's guess at which upstream tasks held them up) are empty."""

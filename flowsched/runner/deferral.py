@@ -11,6 +11,7 @@ event, as Airflow's triggerer would have resumed it; past the deadline, it resum
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +19,10 @@ from typing import Any
 import pendulum
 
 from flowsched.exceptions import TaskDeferred
+from flowsched.runner.log_capture import TASK_LOGGER
 from flowsched.triggers.base import dump_trigger, dump_value, load_trigger, load_value
+
+log = logging.getLogger(TASK_LOGGER)
 
 TIMEOUT_ERROR = "Trigger/execution timeout"
 
@@ -56,18 +60,28 @@ def waiting(deferred: TaskDeferred, task: Any, ti: Any, previous: dict[str, Any]
     return Waiting(check_at, record)
 
 
-def resume(task: Any, context: dict[str, Any], record: dict[str, Any]) -> Any:
-    """Poll the stored trigger once; resume the task if it fired (or timed out), else
-    raise ``TaskDeferred`` again to go on waiting."""
+@dataclass(frozen=True)
+class Resumption:
+    """How a deferred task goes on: ``task.resume_execution(method, kwargs, context)``."""
+
+    method: str
+    kwargs: dict[str, Any]
+
+
+def poll(record: dict[str, Any]) -> Resumption:
+    """Ask the stored trigger once. Fired: resume in the method with the event; past the
+    deadline: resume in ``__fail__``; else raise ``TaskDeferred`` again to go on waiting
+    (before the task's own code runs: a check is not an execution, as under Airflow's
+    triggerer, so ``pre_execute`` and ``on_execute_callback`` do not run for it)."""
     trigger = load_trigger(record["trigger"])
     kwargs = load_value(record["kwargs"])
     event = trigger.poll()
     if event is not None:
-        task.log.info("Trigger fired: resuming in %s", record["method"])
-        return task.resume_execution(record["method"], {**kwargs, "event": event.payload}, context)
+        log.info("Trigger fired: resuming in %s", record["method"])
+        return Resumption(record["method"], {**kwargs, "event": event.payload})
     timeout_at = _timeout_at(record)
     if timeout_at is not None and pendulum.now("UTC") >= timeout_at:
-        return task.resume_execution("__fail__", {"error": TIMEOUT_ERROR}, context)
+        return Resumption("__fail__", {"error": TIMEOUT_ERROR})
     raise TaskDeferred(trigger=trigger, method_name=record["method"], kwargs=kwargs)
 
 
@@ -87,4 +101,4 @@ def _as_timedelta(value: timedelta | float) -> timedelta:
 
 def _timeout_at(record: dict[str, Any]) -> datetime | None:
     value = record.get("timeout_at")
-    return pendulum.parse(value) if value else None
+    return pendulum.instance(datetime.fromisoformat(value)) if value else None

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowsched.authoring.context import current_context
 from flowsched.authoring.templating import jinja_env_for
@@ -22,9 +22,12 @@ from flowsched.db.xcom import RETURN_VALUE_KEY, SKIPPED_KEY
 from flowsched.exceptions import RescheduleTask, TaskDeferred, TaskSkipped
 from flowsched.masking import mask_secrets
 from flowsched.runner.callbacks import run_callbacks
-from flowsched.runner.deferral import resume, waiting
+from flowsched.runner.deferral import poll, waiting
 from flowsched.runner.interrupts import TaskInterrupted, execution_timeout
 from flowsched.runner.log_capture import TASK_LOGGER
+
+if TYPE_CHECKING:
+    from flowsched.authoring.baseoperator import BaseOperator
 
 logger = logging.getLogger(TASK_LOGGER)
 
@@ -106,6 +109,7 @@ def run_task(
     (whose failure is only logged), and ``post_execute`` with the result; an exception
     from ``pre_execute`` or ``post_execute`` fails the try."""
     try:
+        resumption = poll(deferral) if deferral else None
         task.render_template_fields(context, jinja_env_for(task.dag))
         on_rendered(rendered_fields(task))
         task.pre_execute(context)
@@ -115,7 +119,10 @@ def run_task(
             execution_timeout(timeout.total_seconds() if timeout else None),
             current_context(context),
         ):
-            result = resume(task, context, deferral) if deferral else task.execute(context)
+            if resumption is None:
+                result = task.execute(context)
+            else:
+                result = task.resume_execution(resumption.method, resumption.kwargs, context)
         task.post_execute(context, result)
         return Outcome(State.SUCCESS, _checked_result(task, result), skip=_to_skip(task, result))
     except TaskDeferred as deferred:
@@ -149,14 +156,14 @@ def _checked_result(task: Any, result: Any) -> Any:
     return result
 
 
-def _to_skip(task: Any, result: Any) -> set[str]:
+def _to_skip(task: BaseOperator, result: Any) -> set[str]:
     skip = set(task.downstream_to_skip(result))
     if skip:
         logger.info("Skipping downstream tasks: %s", ", ".join(sorted(skip)))
     return skip
 
 
-def _kill(task: Any) -> None:
+def _kill(task: BaseOperator) -> None:
     try:
         task.on_kill()
     except Exception:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from flowsched.db import session_scope
+from flowsched.db import rows_changed, session_scope
 from flowsched.db.tables import TaskInstance, TaskInstanceState, utcnow
 from flowsched.tries import TaskKey
 
@@ -33,4 +33,4 @@ def beat(key: TaskKey, pid: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     with session_scope() as session:
-        return session.execute(statement).rowcount == 1
+        return rows_changed(session, statement) == 1

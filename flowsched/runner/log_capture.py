@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flowsched.config import conf
-from flowsched.task_logs import LogSink, timestamp
+from flowsched.task_logs import LogSink, timestamp, try_log_file
 
 TASK_LOGGER = "flowsched.task"
 
@@ -25,7 +25,7 @@ TASK_LOGGER = "flowsched.task"
 class _UtcFormatter(logging.Formatter):
     """Log records stamped like the try's other lines: UTC, ISO 8601, milliseconds."""
 
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)
     default_time_format = "%Y-%m-%dT%H:%M:%S"
     default_msec_format = "%s.%03dZ"
 
@@ -123,7 +123,7 @@ def capture_try_output(sink: LogSink, *, capture_fds: bool) -> Iterator[None]:
     old_streams = sys.stdout, sys.stderr
     stdout, stderr = SinkStream(sink, "stdout"), SinkStream(sink, "stderr")
     root.handlers = [SinkHandler(sink)]
-    root.setLevel(conf.get("logging", "level"))
+    root.setLevel(conf.logging.level)
     sys.stdout, sys.stderr = stdout, stderr
     try:
         if capture_fds:
@@ -142,12 +142,27 @@ def capture_try_output(sink: LogSink, *, capture_fds: bool) -> Iterator[None]:
 @contextmanager
 def supervisor_log(path: Path) -> Iterator[LogSink]:
     """The try's log, for what its supervisor says (and runs) after the try's process
-    died; stderr if the file cannot be written, so that the words are not lost."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        file = path.open("a", encoding="utf-8")
-    except OSError:
-        yield LogSink(sys.stderr)
+    died; stderr if the file cannot be written, so that the words are not lost (the
+    problem is logged once by this process)."""
+    with try_log_file(path) as sink:
+        yield sink
+    if sink.problem is not None:
+        report_log_problem(sink.problem)
+
+
+_reported: set[str] = set()
+
+
+def report_log_problem(problem: str) -> None:
+    """Log, once per process (a worker) and kind of OS error, that tries' logs cannot be
+    written: where and why. The tries go on; their output goes to this process's
+    standard error meanwhile."""
+    kind = problem.rsplit(": ", 1)[-1]
+    if kind in _reported:
         return
-    with file:
-        yield LogSink(file)
+    _reported.add(kind)
+    logging.getLogger("flowsched.executor").error(
+        "cannot write the task log %s; the tries run on and their output goes to this "
+        "worker's standard error meanwhile (said once per worker)",
+        problem,
+    )

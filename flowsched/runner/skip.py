@@ -7,7 +7,8 @@ see the branch finished while the tasks it ruled out still look runnable.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,10 +16,13 @@ from sqlalchemy.orm import Session
 from flowsched.db.states import transition_ti
 from flowsched.db.tables import TaskInstance, TaskInstanceState, utcnow
 
+if TYPE_CHECKING:
+    from flowsched.authoring.dag import DAG
+
 SKIPPABLE = (None, TaskInstanceState.SCHEDULED)
 
 
-def skip_tasks(session: Session, dag: Any, run_id: str, task_ids: Iterable[str]) -> None:
+def skip_tasks(session: Session, dag: DAG, run_id: str, task_ids: Iterable[str]) -> None:
     """Skip every instance of ``task_ids`` in the run that has not started; create the
     rows the scheduler has not made yet, so the decision cannot be lost."""
     task_ids = sorted(set(task_ids))
@@ -47,7 +51,7 @@ def skip_tasks(session: Session, dag: Any, run_id: str, task_ids: Iterable[str])
         session.add(_skipped_row(dag, run_id, task_id, now))
 
 
-def _skipped_row(dag: Any, run_id: str, task_id: str, now: Any) -> TaskInstance:
+def _skipped_row(dag: DAG, run_id: str, task_id: str, now: datetime) -> TaskInstance:
     task = dag.get_task(task_id)
     return TaskInstance(
         dag_id=dag.dag_id,

@@ -39,13 +39,19 @@ from flowsched.db import session_scope
 from flowsched.db.outage import OutageWatch, first_line, is_outage, until_reachable
 from flowsched.db.tables import TaskInstance
 from flowsched.notify.failure_alerts import wait_for_alerts
-from flowsched.runner import outcome_file
+from flowsched.runner import outcome_file, try_process
 from flowsched.runner.execution import TryResult
 from flowsched.runner.heartbeat import beat
 from flowsched.runner.interrupts import timeout_message
-from flowsched.runner.log_capture import supervisor_log
+from flowsched.runner.log_capture import report_log_problem, supervisor_log
 from flowsched.runner.lost_tries import fail_try
-from flowsched.runner.task_runner import StartedTry, claim_try, record_result, store_rendered
+from flowsched.runner.task_runner import (
+    StartedTry,
+    claim_try,
+    record_result,
+    store_log_error,
+    store_rendered,
+)
 from flowsched.runner.try_process import TryProcess
 from flowsched.task_logs import log_path
 from flowsched.tries import ExecutorEvent, TaskKey
@@ -63,6 +69,9 @@ KILL_GRACE = 10.0
 # full interval in: a task that ends sooner is recorded, pid included, at its end.
 FIRST_BEAT = 0.5
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# Sent to a try's process when its supervisor dies; a real-time signal, which no task is
+# likely to claim for itself.
+SUPERVISOR_DIED = signal.SIGRTMIN + 3
 NOT_QUEUED = "not run: the task instance was not queued for this try"
 
 Report = Callable[[ExecutorEvent], None]
@@ -171,8 +180,17 @@ def _child(
 
 
 def _die_with(supervisor_pid: int) -> None:
-    """Have the kernel kill this process when its supervisor dies (Linux)."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    """Die when the supervisor dies (Linux: the kernel signals this process), unless the
+    task's code has already ended: then this process lives on just long enough to write
+    the outcome beside the log (``TryProcess`` does it next), so that a task whose code
+    completed is recorded, not run again, by whoever finds the try lost."""
+
+    def supervisor_died(_signum: int, _frame: object) -> None:
+        if not try_process.code_ended():
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    signal.signal(SUPERVISOR_DIED, supervisor_died)
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, SUPERVISOR_DIED)
     if os.getppid() != supervisor_pid:  # it died before the line above took effect
         os._exit(1)
 
@@ -192,6 +210,9 @@ class _PipeLine:
     def decide(self, result: TryResult) -> str | None:
         self.conn.send(("verdict", result))
         return self.conn.recv()
+
+    def log_problem(self, problem: str) -> None:
+        self.conn.send(("log_error", problem))
 
 
 class _Watch:
@@ -234,7 +255,7 @@ class _Watch:
     def _wait_for_child(self) -> None:
         now = time.monotonic()
         deadline = None if self.timeout is None else now + self.timeout + KILL_GRACE
-        interval = conf.getfloat("scheduler", "task_heartbeat_interval")
+        interval = conf.scheduler.task_heartbeat_interval
         next_beat = now + min(FIRST_BEAT, interval)
         pidfd = os.pidfd_open(self.pid)
         watched: list[Any] = [pidfd, self.conn]
@@ -268,9 +289,18 @@ class _Watch:
             try:
                 store_rendered(self.key, payload)
             except Exception as exc:  # only for show: never worth failing the try over
-                logger.warning("%s: rendered fields not stored: %s", self.key, exc)
+                if is_outage(exc):
+                    OUTAGE.failed(exc, conf.scheduler.task_heartbeat_interval)
+                else:
+                    logger.warning("%s: rendered fields not stored: %s", self.key, exc)
         elif kind == "result":
             self.result = payload
+        elif kind == "log_error":
+            report_log_problem(payload)
+            try:
+                store_log_error(self.key, payload)
+            except Exception as exc:  # only for show, like the rendered fields
+                logger.warning("%s: log problem not stored: %s", self.key, first_line(exc))
         else:
             state = self._record(payload)
             with suppress(OSError):
@@ -317,7 +347,7 @@ class _Watch:
             alive = beat(self.key, self.pid)
         except Exception as exc:  # a busy database must not stop the try; beat again later
             if is_outage(exc):
-                OUTAGE.failed(exc, conf.getfloat("scheduler", "task_heartbeat_interval"))
+                OUTAGE.failed(exc, conf.scheduler.task_heartbeat_interval)
             else:
                 logger.warning("%s: heartbeat failed: %s", self.key, exc)
             return

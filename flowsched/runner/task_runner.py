@@ -18,12 +18,12 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from flowsched.db import session_scope
+from flowsched.db import rows_changed, session_scope
 from flowsched.db.failure import FailurePolicy
 from flowsched.db.tables import (
     DagRun,
@@ -163,12 +163,12 @@ def record_result(key: TaskKey, dag: DAG, started: StartedTry, result: TryResult
 # The WHERE parameters are prefixed ``k_`` so that they do not clash with the SET columns,
 # which come from the parameters passed at execution (and select the compiled form cached).
 
-_TI = TaskInstance.__table__
-_HISTORY = TaskInstanceHistory.__table__
-_RUN = DagRun.__table__
+_TI = cast(Table, TaskInstance.__table__)
+_HISTORY = cast(Table, TaskInstanceHistory.__table__)
+_RUN = cast(Table, DagRun.__table__)
 
 
-def _key_of(table: Table) -> list[Any]:
+def _key_of(table: Table) -> list[ColumnElement[bool]]:
     return [
         table.c.dag_id == bindparam("k_dag_id"),
         table.c.run_id == bindparam("k_run_id"),
@@ -224,7 +224,7 @@ def _guarded_update(
     """``expected -> state`` for this try (same guard as ``transition_ti`` with a
     ``try_number``); True if this call won."""
     params = {**_key_params(key), "k_state": expected, "state": state, **values}
-    return session.execute(_GUARDED_UPDATE_TI, params).rowcount == 1
+    return rows_changed(session, _GUARDED_UPDATE_TI, params) == 1
 
 
 def _record_history(session: Session, key: TaskKey, *, exists: bool, **values: Any) -> None:
@@ -232,12 +232,12 @@ def _record_history(session: Session, key: TaskKey, *, exists: bool, **values: A
     to exist or not)."""
     if exists:
         params = {**_key_params(key), **values}
-        if session.execute(_UPDATE_HISTORY, params).rowcount == 1:
+        if rows_changed(session, _UPDATE_HISTORY, params) == 1:
             return
     session.execute(_INSERT_HISTORY, {**key._asdict(), **values})
 
 
-def _running(key: TaskKey) -> list[Any]:
+def _running(key: TaskKey) -> list[ColumnElement[bool]]:
     return [
         TaskInstance.dag_id == key.dag_id,
         TaskInstance.run_id == key.run_id,
@@ -257,3 +257,9 @@ def store_rendered(key: TaskKey, fields: dict[str, Any]) -> None:
             .values(rendered_fields=fields)
             .execution_options(synchronize_session=False)
         )
+
+
+def store_log_error(key: TaskKey, problem: str) -> None:
+    """Say on the try's history row (shown on the task page) why its log is missing."""
+    with session_scope() as session:
+        session.execute(_UPDATE_HISTORY, {**_key_params(key), "log_error": problem})

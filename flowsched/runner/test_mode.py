@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
@@ -79,7 +80,19 @@ def try_out_task(
             context = try_context(dag, task, ti, dag_run, previous, test_mode=True)
         except Exception as error:
             return Outcome.failed(error)
-        return run_task(task, context, on_rendered=_ignore)
+        return _waiting_out_deferrals(task, context, run_task(task, context, _ignore))
+
+
+def _waiting_out_deferrals(task: Any, context: dict[str, Any], outcome: Outcome) -> Outcome:
+    """A task that defers waits here for its trigger and resumes, as in Airflow's
+    ``tasks test`` (which runs the trigger in line): there is no scheduler to wake it."""
+    while outcome.deferral is not None:
+        assert outcome.reschedule_date is not None
+        delay = (outcome.reschedule_date - utcnow()).total_seconds()
+        task.log.info("[TASK TEST] waiting %.1f s for the trigger in line", max(delay, 0))
+        time.sleep(max(delay, 0))
+        outcome = run_task(task, context, _ignore, outcome.deferral)
+    return outcome
 
 
 def _ignore(_fields: dict[str, Any]) -> None:

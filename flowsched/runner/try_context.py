@@ -53,9 +53,9 @@ def try_context(
         dag_run=dag_run,
         ti=ti,
         map_index=ti.map_index,
-        prev_data_interval_start_success=previous and previous.data_interval_start,
-        prev_data_interval_end_success=previous and previous.data_interval_end,
-        prev_start_date_success=previous and previous.start_date,
-        prev_end_date_success=previous and previous.end_date,
+        prev_data_interval_start_success=previous.data_interval_start if previous else None,
+        prev_data_interval_end_success=previous.data_interval_end if previous else None,
+        prev_start_date_success=previous.start_date if previous else None,
+        prev_end_date_success=previous.end_date if previous else None,
         test_mode=test_mode,
     )

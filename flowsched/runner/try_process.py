@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flowsched.db.tables import TaskInstanceState, utcnow
@@ -42,6 +43,14 @@ CALLBACKS = {
 }
 
 
+_code_ended = threading.Event()  # set in the try's process once the task's code has ended
+
+
+def code_ended() -> bool:
+    """Whether the task's code has ended in this (the try's) process."""
+    return _code_ended.is_set()
+
+
 class Supervisor(Protocol):
     """The try's line to the process that records it."""
 
@@ -53,6 +62,9 @@ class Supervisor(Protocol):
 
     def decide(self, result: TryResult) -> str | None:
         """Record ``result`` now; the try's state (None: taken away from outside)."""
+
+    def log_problem(self, problem: str) -> None:
+        """The try's log file could not be written (where and why)."""
 
 
 class TryProcess:
@@ -70,8 +82,11 @@ class TryProcess:
             logger.info("Starting %s on %s (pid %s)", self.key, self.ti.hostname, os.getpid())
             with sigterm_interrupts():
                 outcome = self._execute()
+            _code_ended.set()
             result = TryResult.of(outcome, self.task, utcnow())
             outcome_file.save(self.key, result)  # lost with the supervisor? not with this
+            if sink.problem is not None:
+                self.supervisor.log_problem(sink.problem)
             callbacks = self._callbacks(outcome)
             if not callbacks:
                 self.supervisor.hand_over(result)

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple, TypeVarTuple
 
-from sqlalchemy import Row, Select, and_, bindparam, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from flowsched.db.run_rules import BACKFILL, TEST
@@ -22,6 +22,11 @@ from flowsched.db.states import DagRunState, TaskInstanceState
 from flowsched.db.tables import DagModel, DagRun, TaskInstance
 
 RunKey = tuple[str, str]  # (dag_id, run_id)
+# A ready task instance: dag_id, run_id, task_id, map_index, pool, pool_slots, queue.
+ScheduledRow = Row[str, str, str, int, str, int, str]
+# A queued try: dag_id, run_id, task_id, map_index, try_number, queue.
+QueuedRow = Row[str, str, str, int, int, str]
+_Columns = TypeVarTuple("_Columns")
 
 
 class RunRef(NamedTuple):
@@ -37,11 +42,11 @@ class RunRef(NamedTuple):
         return cls(run.dag_id, run.run_id, run.logical_date, run.start_date)
 
 
-def _claim(query: Select[Any], *of: type) -> Select[Any]:
+def _claim(query: Select[*_Columns], *of: type) -> Select[*_Columns]:
     return query.with_for_update(of=list(of), skip_locked=True)
 
 
-def _schedulable() -> Any:
+def _schedulable() -> ColumnElement[bool]:
     """Runs of paused DAGs wait, except backfills, which the user asked for explicitly;
     a `dags test` run belongs to its command."""
     return and_(
@@ -144,7 +149,9 @@ _SCHEDULED_IN_RUN = _claim(
 )
 
 
-def scheduled_tis(session: Session, limit: int, only_run: RunKey | None = None) -> Sequence[Row]:
+def scheduled_tis(
+    session: Session, limit: int, only_run: RunKey | None = None
+) -> Sequence[ScheduledRow]:
     """Task instances waiting for a slot, highest priority first, then oldest run."""
     if only_run is None:
         return session.connection().execute(_SCHEDULED, {"limit": limit}).all()
@@ -176,7 +183,7 @@ def running_tis_on(session: Session, hostname: str) -> Sequence[TaskInstance]:
     return session.scalars(_claim(query, TaskInstance)).all()
 
 
-def queued_tis(session: Session) -> Sequence[Row]:
+def queued_tis(session: Session) -> Sequence[QueuedRow]:
     """Task instances queued to an executor; at start-up, the tries a dead scheduler had sent."""
     query = select(
         TaskInstance.dag_id,

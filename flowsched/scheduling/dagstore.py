@@ -54,8 +54,8 @@ class DagStore:
             return False
         if cached is not None and cached[0] == dag_hash:
             return False
-        data = session.scalar(
+        data = session.scalars(
             select(SerializedDagModel.data).where(SerializedDagModel.dag_id == dag_id)
-        )
+        ).one()
         self._dags[dag_id] = (dag_hash, SerializedDAG.from_dict(data))
         return True

@@ -18,6 +18,7 @@ from functools import partial
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from flowsched.db import rows_changed
 from flowsched.db.bulk import TIKey, transition_many
 from flowsched.db.states import (
     UNFINISHED_TI_STATES,
@@ -125,13 +126,14 @@ def pause_after_consecutive_failures(session: Session, dag: SerializedDAG) -> bo
     ).all()
     if len(latest) < limit or any(state != DagRunState.FAILED for state in latest):
         return False
-    paused = session.execute(
+    paused = rows_changed(
+        session,
         update(DagModel)
         .where(DagModel.dag_id == dag.dag_id, DagModel.is_paused.is_(False))
         .values(is_paused=True)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session=False),
     )
-    if paused.rowcount != 1:
+    if paused != 1:
         return False
     reason = f"its last {limit} runs failed (max_consecutive_failed_dag_runs={limit})"
     log.warning("Pausing DAG %s: %s", dag.dag_id, reason)

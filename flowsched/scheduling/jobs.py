@@ -89,7 +89,7 @@ def claim_dead_schedulers(
 
 def live_scheduler_count(session: Session) -> int:
     """Schedulers whose heartbeat is recent (three intervals, to tolerate a slow pass)."""
-    interval = conf.getfloat("scheduler", "scheduler_heartbeat_interval")
+    interval = conf.scheduler.scheduler_heartbeat_interval
     since = utcnow() - timedelta(seconds=3 * interval + 1)
     rows = session.scalars(
         select(Job.id).where(

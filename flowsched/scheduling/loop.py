@@ -15,7 +15,7 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -46,8 +46,18 @@ class StopNow(BaseException):
 
 
 class SchedulerLoop:
-    def __init__(self, executor: BaseExecutor, *, num_runs: int = -1) -> None:
+    def __init__(
+        self,
+        executor: BaseExecutor,
+        *,
+        scan_dags_folder: Callable[[], object],
+        num_runs: int = -1,
+    ) -> None:
+        """``scan_dags_folder`` re-parses the dags folder into the database
+        (``parsing.scan.parse_dags_folder``, given by the CLI): the scheduler package never
+        imports the parser, which imports user code."""
         self.executor = executor
+        self.scan_dags_folder = scan_dags_folder
         self.num_runs = num_runs
         self.settings = SchedulerSettings.from_conf()
         self.store = DagStore()
@@ -66,7 +76,8 @@ class SchedulerLoop:
         self._sla_checked_at = utcnow()
         self._adopt_after_pass = False
         self.outage = OutageWatch(log)
-        self._lost: list[ExecutorEvent] = []  # tries the executor lost, until a pass settles them
+        # tries the executor lost (and when), until a pass settles them
+        self._lost: list[tuple[ExecutorEvent, float]] = []
         self._restarted = True  # the first full pass finds what the previous scheduler left
 
     def request_stop(self) -> None:
@@ -88,7 +99,8 @@ class SchedulerLoop:
             self._shutdown(state)
 
     def _serve(self) -> None:
-        passes, events, full = 0, [], True
+        passes, full = 0, True
+        events: list[ExecutorEvent] = []
         while not self._stop:
             self._guarded_pass(events, full)
             passes += 1
@@ -100,6 +112,8 @@ class SchedulerLoop:
 
     def _timeout(self) -> float:
         timeout = self.settings.idle_poll_interval
+        if self._lost:  # lost tries wait out their grace
+            timeout = min(timeout, lost_tries.LOST_GRACE / 2)
         now = utcnow()
         for due in (self._next_retry, self._next_dagrun):
             if due is not None:
@@ -127,7 +141,7 @@ class SchedulerLoop:
         it is back), or a row another process inserted first, makes this pass roll back
         and the next one try again. Tries the executor lost are kept until a pass has
         settled them."""
-        self._lost += [event for event in events if event.lost]
+        self._lost += [(event, time.monotonic()) for event in events if event.lost]
         try:
             self._pass(events, full)
         except Exception as exc:
@@ -171,7 +185,7 @@ class SchedulerLoop:
                 now,
                 self.settings,
             )
-        self._lost.clear()
+        self._lost = lost.waiting
         self._send(lost.resend)
         self._send(dispatches)
         if self._adopt_after_pass:
@@ -279,11 +293,11 @@ class SchedulerLoop:
         if time.monotonic() - self._last_parse < self.settings.dag_dir_list_interval:
             return
         self._last_parse = time.monotonic()
-        from flowsched.parsing.scan import parse_dags_folder
-
         try:
-            parse_dags_folder()
-        except Exception:
+            self.scan_dags_folder()
+        except Exception as exc:
+            if is_outage(exc):
+                raise  # the pass's guard says it once and tries again
             log.exception("scanning the dags folder failed; the DAGs parsed before stay")
         now = utcnow()
         with session_scope() as session:

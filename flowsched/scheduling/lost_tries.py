@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -53,6 +54,9 @@ from flowsched.tries import ExecutorEvent, TaskKey
 
 log = logging.getLogger(__name__)
 State = TaskInstanceState
+# How long a running try whose worker died is left before it is settled: its own process
+# is killed with the worker, or, if its code had ended, writes its outcome first.
+LOST_GRACE = 1.0
 
 
 def policy_of(task: SerializedTask | None) -> FailurePolicy:
@@ -66,6 +70,7 @@ class Settled:
 
     runs: set[RunKey] = field(default_factory=set)
     resend: list[Dispatch] = field(default_factory=list)
+    waiting: list[tuple[ExecutorEvent, float]] = field(default_factory=list)
 
     def lost(self, session: Session, store: DagStore, ti: TaskInstance, reason: str) -> None:
         """A running try whose supervisor is gone."""
@@ -112,7 +117,7 @@ def rerun_lost_try(session: Session, store: DagStore, ti: TaskInstance, reason: 
     dag = store.get(session, ti.dag_id)
     policy = policy_of(dag.task_dict.get(ti.task_id) if dag else None)
     key = TaskKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
-    limit = conf.getint("core", "max_platform_retries")
+    limit = conf.core.max_platform_retries
     if ti.platform_retries >= limit:
         message = (
             f"{reason}; the platform lost this task {ti.platform_retries + 1} times "
@@ -164,12 +169,17 @@ def _tell(key: TaskKey, message: str) -> None:
     note_in_log(log_path(*key), "scheduler", message)
 
 
-def settle_lost(session: Session, store: DagStore, events: Iterable[ExecutorEvent]) -> Settled:
-    """Tries whose executor lost them (``event.lost``): one still ``queued`` never started
-    and is sent again; one ``running`` lost its supervisor and is re-run (or sent again to
-    record the outcome it left)."""
+def settle_lost(
+    session: Session, store: DagStore, events: Iterable[tuple[ExecutorEvent, float]]
+) -> Settled:
+    """Tries whose executor lost them (``event.lost``, with the ``time.monotonic()`` it
+    was seen at): one still ``queued`` never started and is sent again at once; one
+    ``running`` lost its supervisor and is re-run (or sent again to record the outcome it
+    left) once ``LOST_GRACE`` has passed, which lets its own process, killed with its
+    supervisor, end or finish writing its outcome. Events kept for later are in
+    ``Settled.waiting``."""
     settled = Settled()
-    for event in events:
+    for event, seen_at in events:
         key = event.key
         ti = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
         if ti is None or ti.try_number != key.try_number:
@@ -178,8 +188,17 @@ def settle_lost(session: Session, store: DagStore, events: Iterable[ExecutorEven
             log.warning("%s was not started (%s): sending it again", key, event.info)
             settled._send_again(session, ti)
         elif ti.state == State.RUNNING:
-            settled.lost(session, store, ti, event.info)
+            if time.monotonic() - seen_at < LOST_GRACE or _try_process_alive(ti):
+                settled.waiting.append((event, seen_at))
+            else:
+                settled.lost(session, store, ti, event.info)
     return settled
+
+
+def _try_process_alive(ti: TaskInstance) -> bool:
+    """The try's own process still runs on this machine (it outlives its supervisor only
+    to write its outcome, if its code had ended)."""
+    return ti.pid is not None and ti.hostname == socket.gethostname() and _process_exists(ti.pid)
 
 
 def settle_orphans(session: Session, store: DagStore, reason: str, settled: Settled) -> None:
@@ -189,6 +208,8 @@ def settle_orphans(session: Session, store: DagStore, reason: str, settled: Sett
     for ti in claims.running_tis_on(session, hostname):
         if ti.supervisor_pid is None or _process_exists(ti.supervisor_pid):
             continue
+        if _try_process_alive(ti):
+            continue  # writing its outcome, or about to die: the next pass looks again
         what = f"{reason}: the try's supervisor (pid {ti.supervisor_pid} on {hostname}) is gone"
         settled.lost(session, store, ti, what)
 

@@ -24,10 +24,10 @@ class SchedulerSettings:
     @classmethod
     def from_conf(cls) -> SchedulerSettings:
         return cls(
-            idle_poll_interval=conf.getfloat("scheduler", "idle_poll_interval"),
-            dag_dir_list_interval=conf.getfloat("scheduler", "dag_dir_list_interval"),
-            heartbeat_interval=conf.getfloat("scheduler", "scheduler_heartbeat_interval"),
-            zombie_threshold=conf.getfloat("scheduler", "zombie_threshold"),
-            parallelism=conf.getint("core", "parallelism"),
-            default_pool_slots=conf.getint("core", "default_pool_slots"),
+            idle_poll_interval=conf.scheduler.idle_poll_interval,
+            dag_dir_list_interval=conf.scheduler.dag_dir_list_interval,
+            heartbeat_interval=conf.scheduler.scheduler_heartbeat_interval,
+            zombie_threshold=conf.scheduler.zombie_threshold,
+            parallelism=conf.core.parallelism,
+            default_pool_slots=conf.core.default_pool_slots,
         )

@@ -38,6 +38,7 @@ class Miss:
     sla: timedelta
     deadline: datetime
     state: str | None
+    email: tuple[str, ...]  # the task's, who the alert goes to (else [alerts] email)
 
 
 def record_sla_misses(
@@ -59,7 +60,9 @@ def record_sla_misses(
     callbacks: set[str] = set()
     for dag_id, run_id, logical_date, interval_end in runs:
         dag = store.get(session, dag_id)
-        if dag is not None and any(task.sla is not None for task in dag.tasks):
+        if dag is None or interval_end is None:
+            continue
+        if any(task.sla is not None for task in dag.tasks):
             misses += _run_misses(session, dag, run_id, logical_date, interval_end, now)
             if dag.has_sla_miss_callback:
                 callbacks.add(dag_id)
@@ -78,7 +81,7 @@ def _run_misses(
     now: datetime,
 ) -> list[Miss]:
     deadlines = {
-        task.task_id: (task.sla, interval_end + task.sla)
+        task.task_id: (task.sla, interval_end + task.sla, task.email)
         for task in dag.tasks
         if task.sla is not None and interval_end + task.sla <= now
     }
@@ -102,12 +105,14 @@ def _run_misses(
     )
     misses = []
     for task_id, map_index, state, end_date in rows:
-        sla, deadline = deadlines[task_id]
+        sla, deadline, email = deadlines[task_id]
         on_time = state in DONE and end_date is not None and end_date <= deadline
         if not on_time and (task_id, map_index) not in known:
             late = state if state not in DONE else "running"  # it ended after the deadline
             misses.append(
-                Miss(dag.dag_id, run_id, task_id, map_index, logical_date, sla, deadline, late)
+                Miss(
+                    dag.dag_id, run_id, task_id, map_index, logical_date, sla, deadline, late, email
+                )
             )
     return misses
 
@@ -148,6 +153,7 @@ def _announce(misses: list[Miss], callbacks: set[str]) -> None:
                 logical_date=miss.logical_date,
                 map_index=miss.map_index,
                 state=miss.state,
+                recipients=list(miss.email),
                 exception=(
                     f"not done {miss.sla.total_seconds():g} s after the end of its data "
                     f"interval (deadline {miss.deadline.isoformat()}); state: {miss.state}"

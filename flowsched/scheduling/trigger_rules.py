@@ -34,7 +34,12 @@ class UpstreamCounts:
 
     @classmethod
     def of(cls, states: Iterable[str | None]) -> UpstreamCounts:
-        tally = {TI.SUCCESS: 0, TI.SKIPPED: 0, TI.FAILED: 0, TI.UPSTREAM_FAILED: 0}
+        tally: dict[str | None, int] = {
+            TI.SUCCESS: 0,
+            TI.SKIPPED: 0,
+            TI.FAILED: 0,
+            TI.UPSTREAM_FAILED: 0,
+        }
         total = 0
         for state in states:
             if state == TI.REMOVED:

@@ -13,6 +13,7 @@ from flowsched.db.states import DagRunState, TaskInstanceState
 from flowsched.exceptions import FlowschedException, TaskSkipped
 from flowsched.operators.empty import EmptyOperator
 from flowsched.sensors.base import BaseSensorOperator
+from flowsched.triggers.base import default_deferrable
 from flowsched.triggers.external_task import WorkflowTrigger
 from flowsched.utils.sensor_helper import ExternalTarget
 
@@ -51,7 +52,7 @@ class ExternalTaskSensor(BaseSensorOperator):
         execution_date_fn: Callable[..., Any] | None = None,
         check_existence: bool = False,
         poll_interval: float = 2.0,
-        deferrable: bool = False,
+        deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -92,7 +93,7 @@ class ExternalTaskSensor(BaseSensorOperator):
         self.external_task_group_id = external_task_group_id
         self.check_existence = check_existence
         self._has_checked_existence = False
-        self.deferrable = deferrable
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.poll_interval = poll_interval
 
     # --- which runs ---------------------------------------------------------------------

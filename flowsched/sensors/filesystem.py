@@ -8,6 +8,7 @@ from typing import Any
 
 from flowsched.exceptions import FlowschedException
 from flowsched.sensors.base import BaseSensorOperator
+from flowsched.triggers.base import default_deferrable
 from flowsched.triggers.file import FileTrigger, find_file
 
 DEFAULT_CONN_ID = "fs_default"
@@ -28,7 +29,7 @@ class FileSensor(BaseSensorOperator):
         filepath: str,
         fs_conn_id: str = DEFAULT_CONN_ID,
         recursive: bool = False,
-        deferrable: bool = False,
+        deferrable: bool | None = None,
         start_from_trigger: bool = False,
         trigger_kwargs: dict[str, Any] | None = None,
         **kwargs: Any,
@@ -37,7 +38,7 @@ class FileSensor(BaseSensorOperator):
         self.filepath = filepath
         self.fs_conn_id = fs_conn_id
         self.recursive = recursive
-        self.deferrable = deferrable
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.start_from_trigger = start_from_trigger
 
     @property

@@ -20,7 +20,10 @@ class TimeSensor(BaseSensorOperator):
 
     def poke(self, context: dict[str, Any]) -> bool:
         self.log.info("Checking if the time (%s) has come", self.target_time)
-        return pendulum.now(self.dag.timezone).time().replace(tzinfo=None) > self.target_time
+        return (
+            pendulum.now("UTC").in_timezone(self.require_dag().timezone).time().replace(tzinfo=None)
+            > self.target_time
+        )
 
 
 class TimeSensorAsync(BaseSensorOperator):
@@ -43,8 +46,8 @@ class TimeSensorAsync(BaseSensorOperator):
 
     @property
     def target_datetime(self) -> pendulum.DateTime:
-        zone = self.dag.timezone
-        today = pendulum.now(zone).date()
+        zone = self.require_dag().timezone
+        today = pendulum.now("UTC").in_timezone(zone).date()
         local = pendulum.datetime(
             today.year,
             today.month,

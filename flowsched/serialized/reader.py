@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowsched.authoring.mapped import expansion_at, map_length
 from flowsched.authoring.params import Param, params_from_serialized, resolve_params
@@ -22,6 +22,9 @@ from flowsched.exceptions import TaskNotFound
 from flowsched.task_graph import reachable, topological_order
 from flowsched.utils.trigger_rule import TriggerRule
 from flowsched.utils.weight_rule import WeightRule
+
+if TYPE_CHECKING:
+    from flowsched.timetables.base import Timetable
 
 FORMAT = 1
 
@@ -280,7 +283,7 @@ class SerializedDAG:
         return resolve_params(self.params, conf)
 
     @cached_property
-    def timetable(self) -> Any:
+    def timetable(self) -> Timetable:
         from flowsched.timetables import timetable_from_serialized
 
         return timetable_from_serialized(self.schedule, self.timezone)

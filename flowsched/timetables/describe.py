@@ -22,7 +22,7 @@ _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))
 
 def describe_cron(expr: str) -> str:
     """E.g. "30 2 * * *" -> "At 02:30 AM"; presets are described by their cron."""
-    return get_description(cron_fields(expr))
+    return str(get_description(cron_fields(expr)))
 
 
 def describe_delta(delta: timedelta) -> str:

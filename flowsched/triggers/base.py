@@ -22,6 +22,13 @@ import pendulum
 log = logging.getLogger("flowsched.task")
 
 
+def default_deferrable() -> bool:
+    """``[operators] default_deferrable``: what ``deferrable`` means when a task omits it."""
+    from flowsched.config import conf
+
+    return conf.operators.default_deferrable
+
+
 @dataclass(frozen=True)
 class TriggerEvent:
     """What a trigger fired with; the resumed method receives it as ``event``."""

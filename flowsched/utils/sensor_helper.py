@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import Select, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from flowsched.db.tables import DagRun, SerializedDagModel, TaskInstance
@@ -80,7 +80,7 @@ def count_in_states(
     )
 
 
-def _count_tis(dates: Sequence[datetime], dag_id: str, states: Collection[str]) -> Any:
+def _count_tis(dates: Sequence[datetime], dag_id: str, states: Collection[str]) -> Select[int]:
     return (
         select(func.count())
         .select_from(TaskInstance)

@@ -297,3 +297,14 @@ def test_collect_dags_refuses_a_scheduled_dag_with_a_required_param():
 
 def test_fileloc_is_the_file_that_defined_the_dag():
     assert DAG("here").fileloc == __file__
+
+
+def test_unset_run_and_task_limits_come_from_the_configuration(home, monkeypatch):
+    monkeypatch.setenv("FLOWSCHED__CORE__MAX_ACTIVE_RUNS_PER_DAG", "3")
+    monkeypatch.setenv("FLOWSCHED__CORE__MAX_ACTIVE_TASKS_PER_DAG", "5")
+
+    configured = DAG("configured")
+    explicit = DAG("explicit", max_active_runs=1, max_active_tasks=2)
+
+    assert (configured.max_active_runs, configured.max_active_tasks) == (3, 5)
+    assert (explicit.max_active_runs, explicit.max_active_tasks) == (1, 2)

@@ -38,10 +38,33 @@ def test_list_says_where_each_value_comes_from(home: Path, monkeypatch: pytest.M
         "key": "parallelism",
         "value": 4,
         "source": "file",
+        "type": "int",
+        "help": "Most task instances running at once, over all DAGs.",
     }
     assert listed["core", "default_timezone"]["source"] == "env"
     assert listed["core", "executor"]["source"] == "default"
     assert {section for section, _ in listed} == {"core"}
+
+
+def test_a_key_the_file_misspells_is_listed_as_unknown(home: Path) -> None:
+    (home / "flowsched.toml").write_text("[core]\nparalelism = 4\n")
+
+    listed = values("--section", "core")
+
+    assert listed["core", "paralelism"]["source"] == "file, unknown key"
+    assert listed["core", "parallelism"]["source"] == "default"
+
+
+def test_a_value_of_the_wrong_type_is_one_error_line(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLOWSCHED__CORE__PARALLELISM", "many")
+
+    for args in (["get", "core", "parallelism"], ["list"]):
+        result = flowsched("config", *args)
+
+        assert result.exit_code == 1
+        assert result.stderr == "Error: [core] parallelism must be int, got 'many'\n"
 
 
 def test_secrets_are_masked(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:

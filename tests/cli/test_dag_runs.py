@@ -93,6 +93,7 @@ def test_trigger_names_the_run_after_its_logical_date(folder: Path) -> None:
     ("args", "message"),
     [
         (["--conf", "{bad"], "Error: --conf is not valid JSON"),
+        (["--conf", "[" * 100_000 + "]" * 100_000], "Error: --conf is not valid JSON: nested"),
         (["--conf", "[1, 2]"], 'Error: conf must be a JSON object, e.g. {"x": 1}, not a list'),
         (["--conf", '{"n": "x"}'], "Error: conf does not fit the params of DAG 'hourly'"),
         (["--logical-date", "someday"], "Error: --logical-date 'someday' is not a date"),

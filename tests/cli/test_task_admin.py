@@ -91,6 +91,17 @@ def test_tasks_state(ran: str) -> None:
     )
 
 
+def test_tasks_state_of_a_paused_dags_fresh_run_is_none_as_in_airflow(
+    migrated_db: Path, dags_folder: Path
+) -> None:
+    (dags_folder / "pipeline.py").write_text(textwrap.dedent(DAGS))
+    assert flowsched("dags", "trigger", "pipeline", "--run-id", "fresh").exit_code == 0
+
+    result = flowsched("tasks", "state", "pipeline", "extract", "fresh")
+
+    assert (result.exit_code, result.stdout) == (0, "None\n")
+
+
 def test_clear_with_downstream_resets_for_a_new_try_and_keeps_history(ran: str) -> None:
     assert instances()["boom"] == ("failed", 3)
     assert flowsched("tasks", "clear", "pipeline", "-t", "^boom$", "-d", input="n\n").exit_code == 1

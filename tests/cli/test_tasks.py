@@ -123,3 +123,34 @@ def test_tasks_logs_says_when_there_is_no_such_try(report):
     assert "no log for" in flowsched("tasks", "logs", "report", "count", RUN_ID).output
     missing = flowsched("tasks", "logs", "report", "count", "no_such_run")
     assert "no task instance report.count in run 'no_such_run'" in missing.output
+
+
+@pytest.mark.parametrize("command", [["run"], ["test"], ["state"]])
+def test_a_map_index_below_minus_1_or_past_32_bits_is_one_clear_line(report, command):
+    for wrong in ("-5", str(2**63)):
+        result = flowsched("tasks", *command, "report", "count", "2024-05-06", "--map-index", wrong)
+        assert result.exit_code == 2
+        assert f"Invalid value for '--map-index': {wrong} is not in the range" in result.output
+
+
+DEFERRING_DAG = """
+    from datetime import timedelta
+    import pendulum
+    from flowsched import DAG
+    from flowsched.sensors.date_time import DateTimeSensorAsync
+
+    with DAG("deferring", start_date=pendulum.datetime(2024, 1, 1, tz="UTC")):
+        DateTimeSensorAsync(
+            task_id="wait", target_time="{{ data_interval_end + macros.timedelta(seconds=1) }}"
+        )
+"""
+
+
+def test_tasks_test_waits_for_a_deferred_task_s_trigger_in_line(migrated_db, dags_folder):
+    write_dag(dags_folder, "deferring", DEFERRING_DAG)
+    result = flowsched("tasks", "test", "deferring", "wait")
+
+    assert result.exit_code == 0, result.output
+    assert "[TASK TEST] waiting" in result.output
+    assert "Trigger fired: resuming in execute_complete" in result.output
+    assert "Task 'wait' ended: success" in result.output

@@ -24,8 +24,9 @@ PAGES_WITH_STEPS = {
     "tutorial.md": [
         "2025-03-30 07:00 CEST",  # next-runs: the run after the week of 03-23
         "Run test__2025-01-04T23:00:00+00:00: success",
-        "publishing model-2024-12-22",
-        "DAG 'retrain' unpaused.",
+        "published model-2024-12-22",
+        "scoring the batch of 2025-01-05 with model-2024-12-22",  # after the sensor
+        "DAG 'score' unpaused.",
     ],
     "how-to/alerts.md": [
         "smtp\tpassword\t***\tfile",  # read from the file, masked

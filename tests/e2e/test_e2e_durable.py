@@ -14,14 +14,21 @@ import collections
 import os
 import random
 import signal
+import subprocess
+import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from flowsched import db
 from flowsched.db import session_scope
 from flowsched.db.tables import TaskInstanceHistory
+from tests.conftest import service_missing
+from tests.e2e.pg_cluster import Cluster, server_binaries
 from tests.e2e.support import (
     Scheduler,
     finished_run,
@@ -141,3 +148,110 @@ def _parent(pid: int) -> int | None:
     except FileNotFoundError:
         return None
     return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+@pytest.fixture
+def own_postgres(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cluster]:
+    """A PostgreSQL cluster of this test's own, as flowsched's database, migrated."""
+    binaries = server_binaries()
+    if binaries is None:
+        service_missing("PostgreSQL server binaries (/usr/lib/postgresql/*/bin) not installed")
+    cluster = Cluster(Path(tempfile.mkdtemp(prefix="flowsched-pg-")), binaries).create()
+    monkeypatch.setenv("FLOWSCHED__DATABASE__SQL_ALCHEMY_CONN", cluster.url)
+    monkeypatch.setenv("FLOWSCHED__DATABASE__OUTAGE_MAX_RETRY_INTERVAL", "2")
+    db.dispose_engines()
+    db.upgrade_db()
+    try:
+        yield cluster
+    finally:
+        db.dispose_engines()
+        cluster.destroy()
+
+
+def test_a_20_s_database_outage_fails_nothing_and_loses_no_result(
+    own_postgres: Cluster, fast_settings: None, home: Path, dags_folder: Path, out_dir: Path
+) -> None:
+    evidence, tasks = out_dir / "ran.txt", 40
+    write_fanout(dags_folder, evidence, tasks, pause=1.0)
+    scheduler = Scheduler(home).start()
+    try:
+        flowsched("dags", "trigger", "fanout")
+        wait_for(lambda: still_running(scheduler) and len(ran(evidence)) >= 8, "progress")
+        own_postgres.stop()
+        db.dispose_engines()
+        outage_ends = time.monotonic() + 20
+        while time.monotonic() < outage_ends:  # tries end meanwhile; none can be recorded
+            still_running(scheduler)
+            time.sleep(0.5)
+        during = len(ran(evidence))
+        own_postgres.start()
+        assert_every_task_ran_once(evidence, tasks)
+        assert during > 8  # tries ran and ended during the outage, and were recorded after
+        said = scheduler.output()  # the scheduler's loop says it once, and once it is back
+        assert said.count("flowsched.scheduling.loop: database unreachable") == 1, said
+        assert said.count("flowsched.scheduling.loop: database back after") == 1, said
+        assert scheduler.stop() == 0
+    finally:
+        if scheduler.process is not None and scheduler.process.poll() is None:
+            scheduler.process.kill()
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path: Path) -> Iterator[Callable[[str], Path]]:
+    """Mount a small tmpfs with the given options (``ro``, or a size to fill up)."""
+    mounted: list[Path] = []
+
+    def mount(options: str) -> Path:
+        folder = tmp_path / f"mount{len(mounted)}"
+        folder.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True
+        )
+        if done.returncode != 0:
+            service_missing(f"cannot mount a tmpfs here (root needed): {done.stderr!r}")
+        mounted.append(folder)
+        return folder
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill_up(folder: Path) -> None:
+    with suppress(OSError), (folder / "filler").open("wb") as filler:
+        while True:
+            filler.write(b"\0" * 65536)
+            filler.flush()
+
+
+@pytest.mark.parametrize("fault", ["read-only", "full"])
+def test_a_log_folder_that_cannot_be_written_fails_nothing_and_says_why_once(
+    fault: str,
+    scheduler: Scheduler,
+    dags_folder: Path,
+    out_dir: Path,
+    small_tmpfs: Callable[[str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+    backend: str,
+) -> None:
+    logs = small_tmpfs("ro,size=1m" if fault == "read-only" else "size=256k")
+    if fault == "full":
+        fill_up(logs)
+    monkeypatch.setenv("FLOWSCHED__LOGGING__BASE_LOG_FOLDER", str(logs))
+    evidence, tasks = out_dir / "ran.txt", 12
+    write_fanout(dags_folder, evidence, tasks, pause=0)
+    scheduler.start()
+    flowsched("dags", "trigger", "fanout")
+    assert_every_task_ran_once(evidence, tasks)
+    assert scheduler.stop() == 0
+    said = scheduler.output()
+    why = "Read-only file system" if fault == "read-only" else "No space left on device"
+    complaints = [line for line in said.splitlines() if "cannot write the task log" in line]
+    assert 1 <= len(complaints) <= 4 + 1, said  # once per worker (4), and the scheduler's
+    assert all(why in line and str(logs) in line for line in complaints)
+    assert "LocalExecutor worker" not in said  # no worker died
+    with session_scope(readonly=True) as session:
+        problems = session.scalars(
+            select(TaskInstanceHistory.log_error).where(TaskInstanceHistory.dag_id == "fanout")
+        ).all()
+    assert all(problem and why in problem for problem in problems)  # shown on the task page

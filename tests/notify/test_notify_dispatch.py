@@ -61,6 +61,18 @@ def test_run_failure_falls_back_to_the_configured_recipients(smtp_server, make_e
     assert smtp_server.envelopes == [["ops@example.com", "data@example.com"]]
 
 
+def test_an_sla_miss_mails_the_task_owners_else_the_configured_recipients(
+    smtp_server, make_event, monkeypatch
+):
+    monkeypatch.setenv("FLOWSCHED__ALERTS__EMAIL", "ops@example.com")
+
+    dispatch(make_event(kind="sla_miss", recipients=["owner@example.com"], email_on_failure=False))
+    dispatch(make_event(kind="sla_miss", recipients=[]))
+
+    assert smtp_server.envelopes == [["owner@example.com"], ["ops@example.com"]]
+    assert "SLA missed: " in smtp_server.messages[0]["Subject"]
+
+
 def test_failure_posts_to_event_and_configured_webhooks(webhook_server, make_event, monkeypatch):
     monkeypatch.setenv("FLOWSCHED__ALERTS__WEBHOOK_URLS", webhook_server.url + "?global")
 

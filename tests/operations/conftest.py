@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from flowsched.wakeup import NudgeListener
+from tests.webui.conftest import admin, anonymous, app, template_db  # noqa: F401 (fixtures)
 from tests.webui.seed import FAILED_RUN, RUNNING_RUN, START, add_dag, add_run
 
 

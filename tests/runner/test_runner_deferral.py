@@ -41,8 +41,11 @@ DAG_FILE = """
         def execute(self, context):
             self.defer(trigger=DateTimeTrigger(MOMENT), method_name="poke", timeout={timeout})
 
+    def starting(context):
+        print("on_execute_callback ran")
+
     with DAG("deferring", start_date=pendulum.datetime(2024, 1, 1, tz="UTC")) as dag:
-        WaitThenReport(task_id="wait")
+        WaitThenReport(task_id="wait", on_execute_callback=starting)
         NeverFires(task_id="sensor", soft_fail=True)
 """
 
@@ -72,7 +75,10 @@ def test_a_deferred_try_waits_without_a_worker_and_resumes_with_the_event(dags_f
     result = json.loads(xcom_values("deferring", "wait")[(-1, "return_value")])
     assert result == {"label": "resumed", "event": moment.isoformat()}
     assert ti(key).try_number == 1  # one try throughout, as Airflow's deferral
-    assert "Trigger fired: resuming in report" in read_log(key)
+    log = read_log(key)
+    assert "Trigger fired: resuming in report" in log
+    # started, then resumed; the early check in between was not an execution
+    assert log.count("on_execute_callback ran") == 2
 
 
 def test_a_deferral_past_its_timeout_fails_and_a_soft_fail_sensor_skips(dags_folder):

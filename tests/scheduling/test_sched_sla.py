@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from flowsched.db import session_scope
+from flowsched.db import run_rules, session_scope
 from flowsched.db.tables import DagModel, SlaMiss, TaskInstance
 from flowsched.parsing.scan import parse_dags_folder
 from flowsched.scheduling import runs
@@ -43,7 +43,7 @@ INTERVAL_END = datetime(2024, 1, 2, tzinfo=UTC)  # deadline of the sla=1h tasks:
 
 def add_run(run_type: str, logical_date: datetime) -> str:
     interval = DataInterval(logical_date, logical_date.replace(day=logical_date.day + 1))
-    run = runs.new_run("nightly", run_type, interval, run_after=interval.end)
+    run = run_rules.new_run("nightly", run_type, interval, run_after=interval.end)
     with session_scope() as session:
         session.add(run)
     with session_scope() as session:
@@ -66,12 +66,12 @@ def nightly(migrated_db: Path, dags_folder: Path) -> str:
     parse_dags_folder()
     with session_scope() as session:
         session.execute(update(DagModel).values(is_paused=False))
-    run_id = add_run(runs.SCHEDULED, DAY)
+    run_id = add_run(run_rules.SCHEDULED, DAY)
     set_state(run_id, "on_time", "success", INTERVAL_END.replace(minute=30))
     set_state(run_id, "late", "success", INTERVAL_END.replace(hour=3))
     set_state(run_id, "still_running", "running")
     set_state(run_id, "no_sla", "running")
-    manual = add_run(runs.MANUAL, DAY.replace(day=5))  # manual runs have no SLA
+    manual = add_run(run_rules.MANUAL, DAY.replace(day=5))  # manual runs have no SLA
     set_state(manual, "still_running", "running")
     return run_id
 

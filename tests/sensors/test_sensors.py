@@ -176,3 +176,13 @@ def test_deferrable_file_sensor_waits_on_a_file_trigger_without_poking_in_a_loop
     assert event is not None and event.payload is True
     assert sensor.execute_complete({}, event.payload) is None
     assert run(sensor) is None  # there already: done at once
+
+
+def test_operators_default_deferrable_makes_deferrable_the_default(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLOWSCHED__OPERATORS__DEFAULT_DEFERRABLE", "true")
+    with DAG("files"):
+        implicit = FileSensor(task_id="implicit", filepath=str(tmp_path / "nothing"))
+        explicit = FileSensor(task_id="explicit", filepath=str(tmp_path / "x"), deferrable=False)
+    assert (implicit.deferrable, explicit.deferrable) == (True, False)
+    with pytest.raises(TaskDeferred):
+        run(implicit)

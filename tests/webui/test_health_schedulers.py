@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flowsched import db
 from flowsched.db import session_scope
 from flowsched.db.tables import Job, utcnow
 
@@ -40,3 +41,22 @@ def test_only_dead_schedulers_is_unhealthy_with_an_empty_list(anonymous, app):
     scheduler = response.get_json()["scheduler"]
     assert scheduler["status"] == "unhealthy" and scheduler["alive_schedulers"] == []
     assert scheduler["heartbeat_age_seconds"] > 500
+
+
+def test_an_unreachable_database_is_a_503_that_says_so(anonymous, app, monkeypatch):
+    """The web server stays up through a database outage: /health and every page answer
+    503 with the reason, and answer again once the database is back."""
+    closed_port = "postgresql+psycopg://postgres@127.0.0.1:9/flowsched"
+    monkeypatch.setenv("FLOWSCHED__DATABASE__SQL_ALCHEMY_CONN", closed_port)
+    db.dispose_engines()
+
+    health = anonymous.get("/health")
+    api = anonymous.get("/api/v1/dags", auth=("admin", "admin-password"))
+
+    assert health.status_code == 503
+    assert health.get_json()["message"].startswith("database unreachable: ")
+    assert health.get_json()["metadatabase"]["status"] == "unhealthy"
+    assert api.status_code == 503
+    assert api.get_json()["message"].startswith("database unreachable: ")
+    monkeypatch.undo()
+    db.dispose_engines()

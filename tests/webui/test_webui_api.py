@@ -51,6 +51,21 @@ def test_list_runs_with_state_filter_and_paging(api, etl):
     assert api.get("/api/v1/dags/etl/dagRuns?offset=x").status_code == 400
 
 
+def test_paging_beyond_64_bits_is_a_400_with_the_range(api, etl):
+    response = api.get(f"/api/v1/dags/etl/dagRuns?offset={2**64}")
+    assert response.status_code == 400
+    assert response.get_json()["message"] == f"offset must be from 0 to {2**63 - 1}"
+    assert api.get(f"/api/v1/dags?limit={2**64}").status_code == 400
+
+
+def test_a_deeply_nested_body_is_a_400_not_a_500(api, etl):
+    for depth in (65, 100_000):  # past MAX_DEPTH; past Python's recursion limit
+        body = '{"conf": ' + "[" * depth + "]" * depth + "}"
+        response = api.post("/api/v1/dags/etl/dagRuns", data=body, content_type="application/json")
+        assert response.status_code == 400
+        assert "nested more than 64 levels" in response.get_json()["message"]
+
+
 def test_trigger_get_and_delete_a_run(api, etl):
     created = api.post(
         "/api/v1/dags/etl/dagRuns",

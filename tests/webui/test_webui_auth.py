@@ -170,3 +170,37 @@ def test_basic_auth_stops_working_as_soon_as_the_password_changes(anonymous, etl
         ).one().password_hash = generate_password_hash("new password")
     assert anonymous.get("/api/v1/dags", headers=basic("admin")).status_code == 401
     assert anonymous.get("/api/v1/dags", headers=basic("admin", "new password")).status_code == 200
+
+
+def _try_login(client, username: str, password: str):
+    token = csrf_token(client)
+    form = {"username": username, "password": password, "csrf_token": token}
+    return client.post("/login", data=form)
+
+
+def test_failed_logins_lock_the_user_out_for_a_while(anonymous, app, monkeypatch):
+    monkeypatch.setenv("FLOWSCHED__WEBSERVER__FAILED_LOGINS_PER_USER", "3 per 5 minutes")
+    for _ in range(3):
+        assert _try_login(anonymous, "admin", "wrong").status_code == 401
+    locked = _try_login(anonymous, "admin", PASSWORD)  # even the right password, for now
+    assert locked.status_code == 429
+    assert b"too many failed logins for this user" in locked.data
+    assert int(locked.headers["Retry-After"]) > 0
+    api = anonymous.get("/api/v1/dags", auth=("admin", PASSWORD))  # API basic auth too
+    assert api.status_code == 429
+    assert api.get_json()["message"] == "too many failed logins for this user: try again later"
+    assert _try_login(anonymous, "viewer", PASSWORD).status_code == 302  # others may log in
+
+
+def test_failed_logins_from_one_address_lock_that_address_out(anonymous, app, monkeypatch):
+    monkeypatch.setenv("FLOWSCHED__WEBSERVER__FAILED_LOGINS_PER_ADDRESS", "4 per 5 minutes")
+    for n in range(4):  # a different user name each time: the per-user count never trips
+        assert anonymous.get("/api/v1/dags", auth=(f"guess{n}", "x")).status_code == 401
+    refused = anonymous.get("/api/v1/dags", auth=("viewer", PASSWORD))
+    assert refused.status_code == 429
+    assert "from this address" in refused.get_json()["message"]
+    other = app.test_client()  # another client address
+    answer = other.get(
+        "/api/v1/dags", auth=("viewer", PASSWORD), environ_base={"REMOTE_ADDR": "127.0.0.2"}
+    )
+    assert answer.status_code == 200

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import abort
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, Subquery, and_, func, select
 from sqlalchemy.orm import Session
 
 from flowsched.db.tables import (
@@ -86,7 +86,7 @@ def list_dags(session: Session, flt: DagFilter, *, limit: int, offset: int) -> D
     return DagPage(summaries=summaries, total=len(matching), all_tags=all_tags)
 
 
-def _ranked_runs(dag_ids: list[str]) -> Any:
+def _ranked_runs(dag_ids: list[str]) -> Subquery:
     newest_first = func.row_number().over(
         partition_by=DagRun.dag_id, order_by=DagRun.logical_date.desc()
     )
@@ -115,7 +115,7 @@ def _attach_history(session: Session, summaries: list[DagSummary]) -> None:
         by_id[dag_id].task_counts[state] = count
 
 
-def _latest_run_task_counts(ranked: Any) -> Select[Any]:
+def _latest_run_task_counts(ranked: Subquery) -> Select[str, str | None, int]:
     join = and_(TaskInstance.dag_id == ranked.c.dag_id, TaskInstance.run_id == ranked.c.run_id)
     return (
         select(ranked.c.dag_id, TaskInstance.state, func.count())

@@ -32,7 +32,7 @@ def pools_in_use(session: Session) -> list[PoolUse]:
     }
     pools.setdefault(
         DEFAULT_POOL,
-        PoolUse(DEFAULT_POOL, conf.getint("core", "default_pool_slots"), "Default pool"),
+        PoolUse(DEFAULT_POOL, conf.core.default_pool_slots, "Default pool"),
     )
     used = session.execute(
         select(TaskInstance.pool, TaskInstance.state, func.sum(TaskInstance.pool_slots))
@@ -40,6 +40,6 @@ def pools_in_use(session: Session) -> list[PoolUse]:
         .group_by(TaskInstance.pool, TaskInstance.state)
     )
     for pool, state, slots in used:
-        if pool in pools:
+        if pool in pools and state:
             setattr(pools[pool], state, int(slots or 0))
     return sorted(pools.values(), key=lambda p: (p.pool != DEFAULT_POOL, p.pool))

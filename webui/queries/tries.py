@@ -24,6 +24,7 @@ class TryRow:
     duration: float | None
     hostname: str | None
     error: str | None = None
+    log_error: str | None = None  # why its log file could not be written
 
 
 def try_is_over(state: str | None) -> bool:
@@ -85,7 +86,14 @@ def tries_of(session: Session, ti: TaskInstance) -> list[TryRow]:
     )
     rows = {
         h.try_number: TryRow(
-            h.try_number, h.state, h.start_date, h.end_date, h.duration, h.hostname, h.error
+            h.try_number,
+            h.state,
+            h.start_date,
+            h.end_date,
+            h.duration,
+            h.hostname,
+            h.error,
+            h.log_error,
         )
         for h in history
     }
@@ -101,6 +109,7 @@ def tries_of(session: Session, ti: TaskInstance) -> list[TryRow]:
             ti.duration,
             ti.hostname,
             rows[ti.try_number].error if ti.try_number in rows else None,
+            rows[ti.try_number].log_error if ti.try_number in rows else None,
         )
     return [rows[n] for n in sorted(rows)]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -43,7 +44,7 @@ def edit(conn_id: str) -> str:
 
 
 @bp.route("", methods=["POST"])
-def create() -> Any:
+def create() -> ResponseReturnValue:
     conn_id = request.form.get("conn_id", "").strip()
     try:
         with session_scope() as session:
@@ -58,7 +59,7 @@ def create() -> Any:
 
 
 @bp.route("/<conn_id>", methods=["POST"])
-def update(conn_id: str) -> Any:
+def update(conn_id: str) -> ResponseReturnValue:
     values = _form_values()
     if request.form.get("clear_password") == "on":
         values["password"] = None

@@ -11,10 +11,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+from flowsched import json_text
 from flowsched.db import session_scope
-from flowsched.operations import runs, task_instances
+from flowsched.operations import dags, runs, task_instances
 from flowsched.operations.errors import Invalid, NotFound, OperationError
 from flowsched.operations.markers import follow_external_task_markers
 from flowsched.operations.task_instances import TaskSelection
@@ -32,7 +34,7 @@ def default_conf(structure: dict[str, Any]) -> str:
     return json.dumps({name: p.get("default") for name, p in params.items()}, indent=2)
 
 
-def _trigger_page(dag_id: str, conf_text: str, error: OperationError | None) -> Any:
+def _trigger_page(dag_id: str, conf_text: str, error: OperationError | None) -> ResponseReturnValue:
     with session_scope(readonly=True) as session:
         page = render_template(
             "dag/trigger.html",
@@ -47,7 +49,7 @@ def _trigger_page(dag_id: str, conf_text: str, error: OperationError | None) -> 
 
 
 @bp.route("/trigger", methods=["GET", "POST"])
-def trigger(dag_id: str) -> Any:
+def trigger(dag_id: str) -> ResponseReturnValue:
     if request.method == "GET":
         with session_scope(readonly=True) as session:
             conf_text = default_conf(get_structure_or_404(session, dag_id))
@@ -73,7 +75,7 @@ def trigger(dag_id: str) -> Any:
 
 def _parse_conf(text: str) -> Any:
     try:
-        return json.loads(text)
+        return json_text.loads(text)
     except json.JSONDecodeError as exc:
         raise Invalid(f"conf is not valid JSON: {exc}") from None
 
@@ -88,12 +90,18 @@ def _parse_date(text: str) -> datetime | None:
 
 
 @bp.route("/runs/<run_id>/clear", methods=["POST"])
-def clear(dag_id: str, run_id: str) -> Any:
+def clear(dag_id: str, run_id: str) -> ResponseReturnValue:
     """First POST shows what would be cleared; the confirmed POST clears it."""
     task_id = request.form.get("task_id") or None
     flags = {name: request.form.get(name) == "on" for name in ("downstream", "upstream")}
     only_failed = request.form.get("only_failed") == "on"
-    selection = TaskSelection(dag_id, [run_id], [task_id] if task_id else None, **flags)
+    selection = TaskSelection(
+        dag_id,
+        [run_id],
+        [task_id] if task_id else None,
+        downstream=flags["downstream"],
+        upstream=flags["upstream"],
+    )
     confirmed = request.form.get("confirmed") == "yes"
     with session_scope() as session:
         result = task_instances.clear_task_instances(
@@ -138,6 +146,14 @@ def mark(dag_id: str, run_id: str) -> Response:
             )  # fmt: skip
     flash(f"Marked {task_id or 'run ' + run_id} {state} ({changed} task instance(s)).", "success")
     return redirect(back_to(url_for("dag.grid", dag_id=dag_id)))
+
+
+@bp.route("/delete", methods=["POST"])
+def delete_dag(dag_id: str) -> Response:
+    with session_scope() as session:
+        count = dags.delete_dag(session, dag_id, actor=actor())
+    flash(f"Deleted DAG {dag_id} and {count} run(s).", "success")
+    return redirect(url_for("dags.index"))
 
 
 @bp.route("/runs/<run_id>/delete", methods=["POST"])

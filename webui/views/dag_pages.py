@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
 
 from flowsched.config import conf
 from flowsched.db import session_scope
@@ -34,7 +35,7 @@ RUNS_PAGE_SIZE = 50
 
 
 def _grid(session: Session, dag_id: str, structure: dict[str, Any]) -> Grid:
-    limit = int_arg("limit", conf.getint("webserver", "grid_runs"), low=1, high=365)
+    limit = int_arg("limit", conf.webserver.grid_runs, low=1, high=365)
     offset = int_arg("offset", 0, high=1_000_000)
     return load_grid(session, dag_id, structure, limit=limit, offset=offset)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from flowsched.db import session_scope
@@ -40,7 +41,7 @@ def edit(name: str) -> str:
 
 
 @bp.route("", methods=["POST"])
-def save() -> Any:
+def save() -> ResponseReturnValue:
     """Create a pool or change one (the form names it); slots must be a number >= 0."""
     form = {
         "pool": request.form.get("pool", "").strip(),

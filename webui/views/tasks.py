@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, render_template, request
+from sqlalchemy.orm import Session
 
 from flowsched.db import session_scope
 from flowsched.db.tables import TaskInstance
@@ -25,7 +24,7 @@ from webui.views.paging import int_arg
 bp = Blueprint("tasks", __name__, url_prefix="/dags/<dag_id>/runs/<run_id>/tasks/<task_id>")
 
 
-def _ti(session: Any, dag_id: str, run_id: str, task_id: str) -> TaskInstance:
+def _ti(session: Session, dag_id: str, run_id: str, task_id: str) -> TaskInstance:
     """The instance named by the URL; a mapped task's page opens on its first index."""
     if "map_index" in request.args:
         map_index = int_arg("map_index", -1, low=-1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -45,7 +46,7 @@ def edit(key: str) -> str:
 
 
 @bp.route("", methods=["POST"])
-def create() -> Any:
+def create() -> ResponseReturnValue:
     form = _form()
     try:
         with session_scope() as session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, abort, jsonify, request
 
 from flowsched.db import session_scope
-from flowsched.operations.dags import set_paused
+from flowsched.operations.dags import delete_dag, set_paused
 from webui.api.v1.common import bool_field, bp, json_body, paging
 from webui.auth import actor
 from webui.queries.dag_summaries import (
@@ -56,6 +56,14 @@ def patch_dag_api(dag_id: str) -> Response:
     with session_scope() as session:
         set_paused(session, dag_id, paused, actor=actor())
         return jsonify(dag_as_json(get_dag_or_404(session, dag_id)))
+
+
+@bp.delete("/dags/<dag_id>")
+def delete_dag_api(dag_id: str) -> tuple[str, int]:
+    """The DAG's rows go; its file stays, so it comes back, without history, when parsed."""
+    with session_scope() as session:
+        delete_dag(session, dag_id, actor=actor())
+    return "", 204
 
 
 @bp.get("/dags/<dag_id>/tasks")

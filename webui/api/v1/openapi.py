@@ -117,6 +117,32 @@ SCHEMAS: dict[str, Any] = {
             "rendered_fields": {"type": "object", "nullable": True},
         },
     },
+    "Pool": {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "slots": {"type": "integer", "minimum": 0},
+            "occupied_slots": {"type": "integer"},
+            "running_slots": {"type": "integer"},
+            "queued_slots": {"type": "integer"},
+            "open_slots": {"type": "integer"},
+            "description": {"type": "string", "nullable": True},
+        },
+    },
+    "Connection": {
+        "type": "object",
+        "properties": {
+            "connection_id": {"type": "string"},
+            "conn_type": {"type": "string"},
+            "description": {"type": "string", "nullable": True},
+            "host": {"type": "string", "nullable": True},
+            "login": {"type": "string", "nullable": True},
+            "schema": {"type": "string", "nullable": True},
+            "port": {"type": "integer", "nullable": True},
+            "password": {"type": "string", "description": "write only: never returned"},
+            "extra": {"type": "string", "nullable": True, "description": "a JSON object"},
+        },
+    },
     "Variable": {
         "type": "object",
         "properties": {
@@ -167,6 +193,10 @@ PATHS: dict[str, Any] = {
                 {"type": "object", "properties": {"is_paused": {"type": "boolean"}}}
             ),
             "responses": {"200": _json(_ref("Dag")), **ERRORS},
+        },
+        "delete": {
+            "summary": "Delete a DAG's runs, task history and stored structure (not its file)",
+            "responses": {"204": {"description": "Deleted"}, **ERRORS},
         },
     },
     "/dags/{dag_id}/tasks": {
@@ -287,6 +317,7 @@ PATHS: dict[str, Any] = {
                         "dag_run_id": {"type": "string"},
                         "task_ids": {"type": "array", "items": {"type": "string"}},
                         "include_downstream": {"type": "boolean"},
+                        "include_upstream": {"type": "boolean"},
                         "only_failed": {"type": "boolean"},
                         "dry_run": {"type": "boolean"},
                     },
@@ -320,6 +351,47 @@ PATHS: dict[str, Any] = {
         },
         "delete": {
             "summary": "Delete a variable",
+            "responses": {"204": {"description": "Deleted"}, **ERRORS},
+        },
+    },
+    "/pools": {
+        "get": {
+            "summary": "List pools with their slots in use",
+            "responses": {"200": _json(_listing("pools", "Pool")), **ERRORS},
+        },
+        "post": {
+            "summary": "Create a pool, or change an existing one's slots and description",
+            "requestBody": _body(_ref("Pool")),
+            "responses": {"200": _json(_ref("Pool")), **ERRORS},
+        },
+    },
+    "/pools/{name}": {
+        "parameters": [_path_param("name", "pool name")],
+        "delete": {
+            "summary": "Delete a pool (not default_pool)",
+            "responses": {"204": {"description": "Deleted"}, **ERRORS},
+        },
+    },
+    "/connections": {
+        "get": {
+            "summary": "List connections (no passwords)",
+            "responses": {"200": _json(_listing("connections", "Connection")), **ERRORS},
+        },
+        "post": {
+            "summary": "Create a connection",
+            "requestBody": _body(_ref("Connection")),
+            "responses": {"200": _json(_ref("Connection")), "409": ERRORS["400"], **ERRORS},
+        },
+    },
+    "/connections/{conn_id}": {
+        "parameters": [_path_param("conn_id", "connection id")],
+        "patch": {
+            "summary": "Change the fields given (null clears one)",
+            "requestBody": _body(_ref("Connection")),
+            "responses": {"200": _json(_ref("Connection")), **ERRORS},
+        },
+        "delete": {
+            "summary": "Delete a connection",
             "responses": {"204": {"description": "Deleted"}, **ERRORS},
         },
     },

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowsched.db.tables import DagRun, ParseImportError, TaskInstance, Variable
+from flowsched.db.tables import Connection, DagRun, ParseImportError, TaskInstance, Variable
 from flowsched.masking import MASK, is_sensitive
+from webui.queries.pools import PoolUse
 
 
 def run_json(run: DagRun) -> dict[str, Any]:
@@ -60,6 +61,33 @@ def variable_json(variable: Variable, *, reveal: bool) -> dict[str, Any]:
         "key": variable.key,
         "value": MASK if hidden else variable.val,
         "description": variable.description,
+    }
+
+
+def pool_json(pool: PoolUse) -> dict[str, Any]:
+    """A pool with its slots in use."""
+    return {
+        "name": pool.pool,
+        "slots": pool.slots,
+        "occupied_slots": pool.running + pool.queued,
+        "running_slots": pool.running,
+        "queued_slots": pool.queued,
+        "open_slots": pool.open_slots,
+        "description": pool.description,
+    }
+
+
+def connection_json(connection: Connection) -> dict[str, Any]:
+    """Everything but the password (Airflow's API does not return it either)."""
+    return {
+        "connection_id": connection.conn_id,
+        "conn_type": connection.conn_type,
+        "description": connection.description,
+        "host": connection.host,
+        "login": connection.login,
+        "schema": connection.schema,
+        "port": connection.port,
+        "extra": connection.extra,
     }
 
 

@@ -15,13 +15,15 @@ from webui.api.v1.schemas import variable_json
 from webui.auth import actor
 
 
-def _string(body: dict[str, Any], name: str, *, optional: bool = False) -> str | None:
+def _string(body: dict[str, Any], name: str) -> str:
     value = body.get(name)
-    if value is None and optional:
-        return None
     if not isinstance(value, str):
         abort(400, f"{name} must be a string")
     return value
+
+
+def _optional_string(body: dict[str, Any], name: str) -> str | None:
+    return None if body.get(name) is None else _string(body, name)
 
 
 @bp.get("/variables")
@@ -38,7 +40,7 @@ def list_variables_api() -> Response:
 def create_variable_api() -> tuple[Response, int]:
     body = json_body()
     key, value = _string(body, "key"), _string(body, "value")
-    description = _string(body, "description", optional=True)
+    description = _optional_string(body, "description")
     with session_scope() as session:
         variable = variable_ops.create_variable(
             session, key, value, actor=actor(), description=description
@@ -57,9 +59,9 @@ def get_variable_api(key: str) -> Response:
 def update_variable_api(key: str) -> Response:
     """Body: ``value`` and/or ``description``."""
     body = json_body()
-    changes = {"value": _string(body, "value")} if "value" in body else {}
+    changes: dict[str, str | None] = {"value": _string(body, "value")} if "value" in body else {}
     if "description" in body:
-        changes["description"] = _string(body, "description", optional=True)
+        changes["description"] = _optional_string(body, "description")
     with session_scope() as session:
         variable = variable_ops.update_variable(session, key, actor=actor(), **changes)
         return jsonify(variable_json(variable, reveal=True))
