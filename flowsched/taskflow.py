@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from flowsched.authoring import scope
 from flowsched.authoring.context import CONTEXT_KEYS
@@ -75,7 +75,7 @@ class _BashDecoratedOperator(_TaskFlowCallable, BashOperator):
     the run's context) that then runs as a BashOperator's would."""
 
     custom_operator_name = "@task.bash"
-    template_fields = ("env", "cwd", "op_args", "op_kwargs")
+    template_fields: ClassVar[Sequence[str]] = ("env", "cwd", "op_args", "op_kwargs")
 
     def __init__(
         self,
@@ -133,7 +133,7 @@ class _TaskDecorator:
     def __init__(
         self,
         function: Callable[..., Any],
-        operator_class: type[_PythonDecoratedOperator],
+        operator_class: type[PythonCallableMixin],
         kwargs: dict[str, Any],
     ) -> None:
         if not callable(function):
@@ -236,7 +236,7 @@ def _returns_dict(function: Callable[..., Any]) -> bool:
     return origin is dict or annotation in ("dict", "Dict") or str(annotation).startswith("dict[")
 
 
-def _decorator_for(operator_class: type[_PythonDecoratedOperator]) -> Callable[..., Any]:
+def _decorator_for(operator_class: type[PythonCallableMixin]) -> Callable[..., Any]:
     def decorate(python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
         if python_callable is not None:
             return _TaskDecorator(python_callable, operator_class, kwargs)

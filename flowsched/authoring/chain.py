@@ -42,6 +42,6 @@ def chain_linear(*elements: DependencyMixin | Sequence[DependencyMixin]) -> None
     if len(elements) < 2:
         raise ValueError("chain_linear() set no dependencies; did you forget to expand with `*`?")
     for up, down in itertools.pairwise(elements):
-        ups = up if isinstance(up, list | tuple) else [up]
+        ups = [up] if isinstance(up, DependencyMixin) else list(up)
         for task in ups:
             task.set_downstream(down)

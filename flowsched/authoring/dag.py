@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 _registry: list[DAG] = []
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_TAG_LENGTH = 100
+CLI_ENTRY_POINT = "from flowsched.cli import main; main()"  # the `flowsched` console script
 
 
 class DAG:
@@ -343,15 +344,15 @@ class DAG:
         *,
         logical_date: Any = None,
     ) -> str:
-        """Run this DAG once, here, exactly as ``flowsched dags test`` does, for the
-        ``if __name__ == "__main__": dag.test()`` idiom; the run's final state.
+        """Run this DAG once, here, for the ``if __name__ == "__main__": dag.test()`` idiom:
+        it runs ``flowsched dags test`` itself (a child process, its output on this
+        terminal), so both behave alike; the run's final state, "success" or "failed".
 
         The DAG is run from what the dags folder holds, like every run, so its file must
         be in that folder (``core.dags_folder``)."""
         import json
+        import subprocess
 
-        import flowsched.cli.dags  # noqa: F401 (cli.dag_runs is loaded through it)
-        from flowsched.cli.dag_runs import test_dag_run
         from flowsched.config import conf
 
         folder = os.path.realpath(conf.get("core", "dags_folder"))
@@ -360,9 +361,13 @@ class DAG:
                 f"dag.test(): {self.fileloc} is not in the dags folder {folder}; move it "
                 "there or point core.dags_folder (FLOWSCHED__CORE__DAGS_FOLDER) at its folder"
             )
+        command = [sys.executable, "-c", CLI_ENTRY_POINT, "dags", "test", self.dag_id]
         when = to_pendulum(logical_date or execution_date, f"DAG {self.dag_id!r}: dag.test()")
-        conf_text = json.dumps(run_conf) if run_conf is not None else None
-        return test_dag_run(self.dag_id, when, conf_text)
+        if when is not None:
+            command.append(when.isoformat())
+        if run_conf is not None:
+            command += ["--conf", json.dumps(run_conf)]
+        return "success" if subprocess.run(command, check=False).returncode == 0 else "failed"
 
     # --- what other modules read -----------------------------------------------------------
 

@@ -6,8 +6,8 @@ import os
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
 
 from flowsched.authoring.baseoperator import BaseOperator
 from flowsched.exceptions import FlowschedException, TaskSkipped
@@ -18,7 +18,7 @@ class BashOperator(BaseOperator):
     everything the command started. Exit code ``skip_on_exit_code`` (99) skips the task;
     any other non-zero exit fails it. Returns the last line of output, as Airflow does."""
 
-    template_fields = ("bash_command", "env", "cwd")
+    template_fields: ClassVar[Sequence[str]] = ("bash_command", "env", "cwd")
     template_ext = (".sh", ".bash")
     ui_color = "#f0ede4"
 

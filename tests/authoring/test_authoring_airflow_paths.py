@@ -8,23 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pendulum
 import pytest
 
-from flowsched.authoring import (
-    baseoperator,
-    chain,
-    context,
-    dag,
-    decorators,
-    params,
-    taskgroup,
-    xcom_arg,
-)
+from flowsched import taskflow
+from flowsched.authoring import baseoperator, chain, context, dag, params, taskgroup, xcom_arg
 from flowsched.operators.empty import EmptyOperator
 
 # Airflow path (with flowsched for airflow) -> name -> the flowsched object it must be.
 PATHS = {
     "flowsched.decorators": {
         "dag": dag.dag,
-        "task": decorators.task,
+        "task": taskflow.task,
         "task_group": taskgroup.task_group,
     },
     "flowsched.models": {"DAG": dag.DAG, "BaseOperator": baseoperator.BaseOperator},
