@@ -6,8 +6,7 @@ every CLI command) does not pay for the authoring modules it may not need.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from flowsched.lazy_exports import lazy_exports
 
 _PUBLIC = {
     "DAG": "flowsched.authoring.dag",
@@ -25,14 +24,4 @@ _PUBLIC = {
 __all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _PUBLIC.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'flowsched' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_PUBLIC])
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

@@ -11,26 +11,47 @@ import sys
 
 import click
 
+from flowsched.cli.airflow_names import not_supported
 from flowsched.cli.errors import UserError, run_guarded
 from flowsched.operations.errors import OperationError
 
 # command name -> "module:attribute"
 SUBCOMMANDS = {
     "alerts": "flowsched.cli.alerts:alerts",
+    "celery": "flowsched.cli.worker:celery",
+    "cheat-sheet": "flowsched.cli.about:cheat_sheet",
     "config": "flowsched.cli.config:config",
     "connections": "flowsched.cli.connections:connections",
     "dags": "flowsched.cli.dags:dags",
     "db": "flowsched.cli.db:db",
     "import-crontab": "flowsched.cli.import_crontab:import_crontab",
+    "info": "flowsched.cli.about:info",
     "jobs": "flowsched.cli.jobs:jobs",
     "pools": "flowsched.cli.pools:pools",
+    "roles": "flowsched.cli.users:roles",
     "scheduler": "flowsched.cli.scheduler:scheduler",
     "standalone": "flowsched.cli.standalone:standalone",
     "tasks": "flowsched.cli.tasks:tasks",
     "users": "flowsched.cli.users:users",
     "variables": "flowsched.cli.variables:variables",
+    "version": "flowsched.cli.about:version",
     "webserver": "flowsched.cli.webserver:webserver",
     "worker": "flowsched.cli.worker:worker",
+}
+
+# Airflow 2.10 commands flowsched does not have -> why (see docs/airflow.md)
+UNSUPPORTED = {
+    "dag-processor": "the scheduler parses the dags folder itself; there is no separate "
+    "DAG processor",
+    "fab-db": "users live in flowsched's own tables (`flowsched db migrate` covers them)",
+    "internal-api": "flowsched has no internal API: every process talks to the database",
+    "kerberos": "flowsched has no Kerberos ticket renewer; run kinit where the workers run",
+    "kubernetes": "flowsched has no Kubernetes executor",
+    "plugins": "flowsched has no plugin manager",
+    "providers": "flowsched has no provider packages: its hooks and operators are built in",
+    "rotate-fernet-key": "flowsched does not encrypt connections and variables with a Fernet key",
+    "sync-perm": "flowsched's roles (admin, viewer) are fixed: there are no permissions to sync",
+    "triggerer": "flowsched has no triggerer: a deferred task waits as a reschedule",
 }
 
 
@@ -39,6 +60,8 @@ class LazyGroup(click.Group):
         return sorted(name for name in SUBCOMMANDS if self._importable(name))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in UNSUPPORTED:
+            return not_supported(cmd_name, UNSUPPORTED[cmd_name])
         target = SUBCOMMANDS.get(cmd_name)
         if target is None or not self._importable(cmd_name):
             return None

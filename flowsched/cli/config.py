@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from flowsched.cli.airflow_names import add_alias
 from flowsched.cli.errors import fail
 from flowsched.cli.output import output_option, render
 from flowsched.config import ConfigError, conf, mask_value
@@ -18,7 +19,7 @@ def config() -> None:
 @click.argument("section")
 @click.argument("key")
 def get_value(section: str, key: str) -> None:
-    """Print one value, e.g. `flowsched config get core dags_folder`."""
+    """Print one value, e.g. `flowsched config get core dags_folder` (Airflow: get-value)."""
     try:
         value = conf.get(section, key)
     except ConfigError as exc:
@@ -60,3 +61,6 @@ def _declared(section: str, key: str, attribute: str) -> str:
         return str(getattr(conf.option(section, key), attribute))
     except ConfigError:
         return ""
+
+
+add_alias(config, get_value, "get-value")

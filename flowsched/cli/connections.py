@@ -13,8 +13,10 @@ from typing import Any
 import click
 from sqlalchemy import select
 
+from flowsched.cli.airflow_names import add_unsupported
 from flowsched.cli.errors import fail
-from flowsched.cli.lookups import operate
+from flowsched.cli.files import parse_json, read_text, write_text
+from flowsched.cli.lookups import cli_user, operate, reading
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.connection import ENV_PREFIX, ConnectionNotFound
@@ -111,8 +113,7 @@ def get_connection(conn_id: str, show_password: bool, output: str) -> None:
 @output_option
 def list_connections(output: str) -> None:
     """Every connection in the database, passwords masked."""
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         rows = [
             _record(connection, show_password=False)
             for connection in session.scalars(select(Connection).order_by(Connection.conn_id))
@@ -126,6 +127,69 @@ def delete_connection(conn_id: str) -> None:
     """Delete a connection from the database."""
     operate(connection_ops.delete_connection, conn_id)
     click.echo(f"Connection {conn_id!r} deleted.")
+
+
+EXPORTED = ["conn_type", "description", "host", "login", "password", "schema", "port", "extra"]
+
+
+@connections.command("export")
+@click.argument("file")
+@click.option("--file-format", type=click.Choice(["json", "yaml"]),
+              help="Default: from FILE's extension (.yaml/.yml), else json.")  # fmt: skip
+def export_connections(file: str, file_format: str | None) -> None:
+    """Write every connection to FILE ("-": stdout) in Airflow's format, passwords included
+    (as Airflow): {"conn_id": {"conn_type": ..., "host": ..., "password": ...}}."""
+    with reading() as session:
+        data = {
+            row.conn_id: {name: getattr(row, name) for name in EXPORTED}
+            for row in session.scalars(select(Connection).order_by(Connection.conn_id))
+        }
+    if (file_format or _format_of(file)) == "yaml":
+        import yaml
+
+        text = yaml.safe_dump(data, sort_keys=False)
+    else:
+        text = json.dumps(data, indent=2) + "\n"
+    write_text(file, text, f"{len(data)} connection(s)")
+
+
+@connections.command("import")
+@click.argument("file")
+@click.option("--overwrite", is_flag=True, help="Replace connections that exist (default: skip).")
+def import_connections(file: str, overwrite: bool) -> None:
+    """Add the connections in FILE (Airflow's `connections export` format, json or yaml)."""
+    require_current_schema()
+    text = read_text(file)
+    if _format_of(file) == "yaml":
+        import yaml
+
+        data = yaml.safe_load(text)
+    else:
+        data = parse_json(text, file)
+    if not isinstance(data, dict):
+        fail(f"{file}: expected an object of conn_id: {{conn_type, host, ...}}")
+    added = skipped = 0
+    with session_scope() as session:
+        for conn_id, fields in data.items():
+            if not isinstance(fields, dict):
+                fail(f"{file}: connection {conn_id!r} is not an object of fields")
+            fields = {name: fields.get(name) for name in EXPORTED if name in fields}
+            if isinstance(fields.get("extra"), dict):
+                fields["extra"] = json.dumps(fields["extra"])
+            if session.get(Connection, conn_id) is None:
+                connection_ops.create_connection(session, conn_id, actor=cli_user(), **fields)
+            elif overwrite:
+                connection_ops.update_connection(session, conn_id, actor=cli_user(), **fields)
+            else:
+                skipped += 1
+                continue
+            added += 1
+    suffix = f" ({skipped} existing skipped; --overwrite replaces them)" if skipped else ""
+    click.echo(f"Imported {added} connection(s){suffix}.")
+
+
+def _format_of(file: str) -> str:
+    return "yaml" if file.endswith((".yaml", ".yml")) else "json"
 
 
 def _record(connection: Connection, show_password: bool) -> dict[str, Any]:
@@ -145,3 +209,12 @@ def _extra(connection: Connection, show_password: bool) -> str | None:
     except ValueError:  # stored by other means as something that is not JSON
         return connection.extra
     return json.dumps({key: MASK if is_sensitive(key) else value for key, value in extra.items()})
+
+
+add_unsupported(
+    connections,
+    {
+        "create-default-connections": "flowsched ships no default connections",
+        "test": "flowsched's hooks have no connection test; use a task, e.g. `tasks test`",
+    },
+)

@@ -81,7 +81,9 @@ def find_run(session: Session, dag_id: str, run_id: str) -> DagRun:
 @click.command("trigger")
 @click.argument("dag_id")
 @click.option("--conf", "-c", "conf_text", help="JSON object for the run, e.g. '{\"x\": 1}'.")
-@click.option("--logical-date", "-e", help="Logical date [default: now]; no offset: DAG zone.")
+@click.option(
+    "--logical-date", "-e", "--exec-date", help="Logical date [default: now]; no offset: DAG zone."
+)
 @click.option("--run-id", "-r", help="Run id [default: manual__<logical date>].")
 def trigger(
     dag_id: str, conf_text: str | None, logical_date: str | None, run_id: str | None
@@ -106,14 +108,21 @@ def trigger(
 
 
 @click.command("list-runs")
-@click.argument("dag_id")
+@click.argument("dag_id", required=False)
+@click.option("-d", "--dag-id", "dag_id_option", metavar="DAG_ID", help="Airflow's form of DAG_ID.")
 @click.option(
     "--state", type=click.Choice([s.value for s in DagRunState]), help="Only runs in this state."
 )
 @click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
 @output_option
-def list_runs(dag_id: str, state: str | None, limit: int, output: str) -> None:
-    """The DAG's runs, newest logical date first."""
+def list_runs(
+    dag_id: str | None, dag_id_option: str | None, state: str | None, limit: int, output: str
+) -> None:
+    """The DAG's runs, newest logical date first (DAG_ID, or Airflow's -d DAG_ID)."""
+    if (dag_id is None) == (dag_id_option is None):
+        fail("name the DAG once: `dags list-runs DAG_ID` or `dags list-runs -d DAG_ID`")
+    dag_id = dag_id or dag_id_option
+    assert dag_id is not None
     with session_scope(readonly=True) as session:
         if session.get(DagModel, dag_id) is None:
             fail(no_such_dag(dag_id))

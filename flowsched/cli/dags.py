@@ -17,13 +17,22 @@ import click
 import pendulum
 from sqlalchemy import select
 
+from flowsched.cli.airflow_names import add_unsupported
 from flowsched.cli.dag_runs import RUN_COMMANDS
 from flowsched.cli.errors import fail
-from flowsched.cli.lookups import cli_user, get_dag_model, get_serialized_dag, scan
-from flowsched.cli.output import output_option, render
+from flowsched.cli.lookups import (
+    cli_user,
+    get_dag_model,
+    get_serialized_dag,
+    operate,
+    reading,
+    scan,
+)
+from flowsched.cli.output import output_option, render, render_record
 from flowsched.config import conf
 from flowsched.db import session_scope
 from flowsched.db.tables import DagModel, ParseImportError, utcnow
+from flowsched.operations import dags as dag_ops
 from flowsched.operations.dags import set_paused
 from flowsched.serialized import SerializedDAG, SerializedTask
 from flowsched.timetables import DagRunInfo, upcoming_runs
@@ -274,6 +283,8 @@ def tree_lines(dag: SerializedDAG) -> Iterator[str]:
 def next_runs(dag_id: str, count: int, after: str | None, output: str) -> None:
     """The next runs the schedule creates: logical date, data interval, when each runs.
 
+    flowsched's fuller `dags next-execution` (which prints only the logical dates).
+
     Times are shown in the DAG's time zone and in UTC; a run whose wall-clock time does
     not exist (a spring-forward gap) runs at the first instant after it, marked "moved by
     DST".
@@ -329,6 +340,92 @@ def _wall_clock(instant: datetime, zone: str) -> str:
     return pendulum.instance(instant).in_timezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
+@dags.command("next-execution")
+@click.argument("dag_id")
+@click.option("-n", "--num-executions", "count", type=click.IntRange(1, 1000), default=1,
+              show_default=True, help="How many logical dates to print.")  # fmt: skip
+def next_execution(dag_id: str, count: int) -> None:
+    """The logical dates of the next scheduled runs, one a line (as Airflow; "None" for
+    an unscheduled DAG). `dags next-runs` shows more: intervals, when each runs, DST."""
+    scan()
+    with session_scope(readonly=True) as session:
+        model = get_dag_model(session, dag_id)
+        dag = get_serialized_dag(session, dag_id)
+        paused = model.is_paused
+    if paused:
+        click.echo("[INFO] Please be reminded this DAG is PAUSED now.", err=True)
+    runs = upcoming_runs(
+        dag.timetable, start_date=dag.start_date, end_date=dag.end_date, after=utcnow(), n=count
+    )
+    for run in runs or [None]:
+        click.echo(_iso(run.logical_date, dag.timezone) if run else None)
+
+
+@dags.command("details")
+@click.argument("dag_id")
+@output_option
+def details(dag_id: str, output: str) -> None:
+    """A DAG's stored attributes: schedule, owner, paused, file, next run, tasks."""
+    scan()
+    with session_scope(readonly=True) as session:
+        model = get_dag_model(session, dag_id)
+        structure = _structure(model, get_serialized_dag(session, dag_id))
+        record = {
+            **{key: value for key, value in structure.items() if key not in ("tasks", "edges")},
+            "owners": model.owners,
+            "tags": list(model.tags or []),
+            "next_dagrun": model.next_dagrun,
+            "task_ids": [task["task_id"] for task in structure["tasks"]],
+        }
+    render_record(record, output)
+
+
+@dags.command("report")
+@output_option
+def report(output: str) -> None:
+    """Each DAG file with how long it took to parse and the DAGs and tasks in it."""
+    scan()
+    with session_scope(readonly=True) as session:
+        rows = [
+            {"file": _shown_path(file.fileloc, output), "duration": file.parse_duration,
+             "dag_num": len(file.dag_ids), "task_num": tasks, "dags": list(file.dag_ids)}
+            for file, tasks in dag_ops.parse_report(session)
+        ]  # fmt: skip
+    render(rows, ["file", "duration", "dag_num", "task_num", "dags"], output)
+
+
+@dags.command("reserialize")
+@click.option("--clear-only", is_flag=True, help="Only forget the stored parses.")
+def reserialize(clear_only: bool) -> None:
+    """Parse every DAG file again, even unchanged ones, and store the DAGs anew."""
+    operate(dag_ops.forget_parses)
+    if clear_only:
+        click.echo("Stored parses forgotten: the next scan reads every file.")
+        return
+    result = scan()
+    click.echo(f"Reserialized the dags folder ({result.errors} import error(s)).")
+
+
+@dags.command("list-jobs")
+@click.option("-d", "--dag-id", help="Accepted for Airflow's scripts: flowsched's jobs serve "
+              "every DAG.")  # fmt: skip
+@click.option("--state", type=click.Choice(["running", "success", "failed"]))
+@click.option("--limit", type=click.IntRange(1), default=100, show_default=True)
+@output_option
+def list_jobs(dag_id: str | None, state: str | None, limit: int, output: str) -> None:
+    """Scheduler and worker jobs, newest first (`jobs check` says which are alive)."""
+    columns = ["id", "job_type", "state", "hostname", "pid", "start_date", "end_date",
+               "latest_heartbeat"]  # fmt: skip
+    with reading() as session:
+        if dag_id:
+            get_dag_model(session, dag_id)
+        rows = [
+            {column: getattr(job, column) for column in columns}
+            for job in dag_ops.list_jobs(session, state, limit)
+        ]
+    render(rows, columns, output)
+
+
 # --- dags pause / unpause -------------------------------------------------------------------
 
 
@@ -358,3 +455,11 @@ def _set_paused(dag_id: str, paused: bool) -> None:
 # The run commands (trigger, list-runs, state, test, backfill, delete) live in their own module.
 for command in RUN_COMMANDS:
     dags.add_command(command)
+
+add_unsupported(
+    dags,
+    {
+        "show-dependencies": "flowsched has no datasets, so DAGs depend on each other only "
+        "through sensors and TriggerDagRunOperator"
+    },
+)

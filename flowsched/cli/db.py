@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from flowsched import db as database
+from flowsched.cli.airflow_names import add_alias, add_unsupported
 from flowsched.cli.errors import fail
 
 
@@ -15,7 +18,10 @@ def db() -> None:
 
 @db.command()
 def upgrade() -> None:
-    """Bring the schema to the current version (creates it on an empty database)."""
+    """Bring the schema to the current version (creates it on an empty database).
+
+    Airflow calls it `db migrate` (since 2.7; `db upgrade` and `db init` before): all work.
+    """
     database.upgrade_db()
     click.echo(f"Database is at revision {database.head_revision()}.")
 
@@ -29,11 +35,53 @@ def check() -> None:
     click.echo(f"Database is current (revision {head}).")
 
 
+@db.command("check-migrations")
+@click.option(
+    "-t",
+    "--migration-wait-timeout",
+    "timeout",
+    type=click.FloatRange(min=0),
+    default=60,
+    show_default=True,
+    help="Seconds to wait for the schema to become current.",
+)
+def check_migrations(timeout: float) -> None:
+    """Wait until the schema is current (as Airflow's); exit 1 if it is not in time.
+
+    For containers that must not start before another one has run `db migrate`.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        current, head = database.check_db()
+        if current == head:
+            click.echo(f"Database is current (revision {head}).")
+            return
+        if time.monotonic() >= deadline:
+            fail(f"database is at revision {current or 'none (empty)'} after {timeout:g} s; "
+                 f"head is {head}")  # fmt: skip
+        time.sleep(1)
+
+
 @db.command()
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def reset(yes: bool) -> None:
     """Drop every table and recreate the schema: all history is lost."""
     if not yes:
         click.confirm(f"Drop all data in {database.database_url()}?", abort=True)
     database.reset_db()
     click.echo("Database reset.")
+
+
+add_alias(db, upgrade, "migrate")
+add_alias(db, upgrade, "init")
+add_unsupported(
+    db,
+    {
+        "shell": "flowsched does not wrap database clients: connect with sqlite3 or psql to "
+        "the URL `flowsched info` shows",
+        "clean": "flowsched has no archive-and-purge of old rows yet",
+        "downgrade": "flowsched's migrations only go forward: restore a backup instead",
+        "drop-archived": "flowsched has no `db clean`, so nothing is archived",
+        "export-archived": "flowsched has no `db clean`, so nothing is archived",
+    },
+)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import click
 
+from flowsched.cli.lookups import reading
 from flowsched.cli.output import output_option, render
 from flowsched.liveness import JOB_TYPES
 
@@ -37,11 +38,9 @@ def jobs() -> None:
 @output_option
 def check(job_type: str | None, hostname: str | None, limit: int | None, output: str) -> None:
     """List the alive jobs with the age of their heartbeat; exit 1 if there is none."""
-    from flowsched.db import require_current_schema, session_scope
     from flowsched.liveness import alive_jobs, alive_threshold
 
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         found = alive_jobs(session, job_type, hostname, limit)
     if output != "table" or found:
         render((job.as_dict() for job in found), COLUMNS, output)

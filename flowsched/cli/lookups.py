@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import getpass
 import os
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from sqlalchemy.orm import Session
@@ -14,8 +15,10 @@ from sqlalchemy.orm import Session
 from flowsched.cli.errors import fail
 from flowsched.db import require_current_schema, session_scope
 from flowsched.db.tables import DagModel, SerializedDagModel
-from flowsched.parsing.scan import ScanResult, parse_dags_folder
 from flowsched.serialized import SerializedDAG
+
+if TYPE_CHECKING:
+    from flowsched.parsing.scan import ScanResult
 
 
 def scan() -> ScanResult:
@@ -24,6 +27,9 @@ def scan() -> ScanResult:
     The schema check comes first so that an old or empty database gives the one-line
     "run `flowsched db upgrade`" message rather than an SQL error.
     """
+    # imported here: commands that do not scan need not load the parser
+    from flowsched.parsing.scan import parse_dags_folder
+
     require_current_schema()
     return parse_dags_folder()
 
@@ -37,6 +43,14 @@ def cli_user() -> str:
 
 
 T = TypeVar("T")
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A read-only session, after the schema check (an old database: the upgrade line)."""
+    require_current_schema()
+    with session_scope(readonly=True) as session:
+        yield session
 
 
 def operate(operation: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -11,10 +11,10 @@ import click
 output_option = click.option(
     "--output",
     "-o",
-    type=click.Choice(["table", "json", "plain"]),
+    type=click.Choice(["table", "json", "yaml", "plain"]),
     default="table",
     show_default=True,
-    help="table for people, json for scripts, plain for tab-separated lines.",
+    help="table for people, json or yaml for scripts, plain for tab-separated lines.",
 )
 
 
@@ -32,11 +32,28 @@ def _jsonable(value: object) -> object:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def _serialized(data: object, output: str) -> str:
+    if output == "yaml":
+        import yaml
+
+        return yaml.safe_dump(json.loads(json.dumps(data, default=str)), sort_keys=False)
+    return json.dumps(data, indent=2, default=str)
+
+
+def render_record(record: Mapping[str, object], output: str) -> None:
+    """One object (a DAG's details, the installation's info): a field/value table for
+    people, the object itself in json or yaml."""
+    if output in ("json", "yaml"):
+        click.echo(_serialized({k: _jsonable(v) for k, v in record.items()}, output))
+        return
+    render([{"field": k, "value": v} for k, v in record.items()], ["field", "value"], output)
+
+
 def render(rows: Iterable[Mapping[str, object]], columns: Sequence[str], output: str) -> None:
     rows = list(rows)
-    if output == "json":
+    if output in ("json", "yaml"):
         data = [{c: _jsonable(row.get(c)) for c in columns} for row in rows]
-        click.echo(json.dumps(data, indent=2, default=str))
+        click.echo(_serialized(data, output))
         return
     if output == "plain":
         for row in rows:

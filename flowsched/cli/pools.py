@@ -6,16 +6,16 @@
 
 from __future__ import annotations
 
-import click
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+import json
 
-from flowsched.cli.lookups import operate
+import click
+
+from flowsched.cli.errors import fail
+from flowsched.cli.files import parse_json, read_text, write_text
+from flowsched.cli.lookups import cli_user, operate, reading
 from flowsched.cli.output import output_option, render
 from flowsched.db import require_current_schema, session_scope
-from flowsched.db.tables import Pool, TaskInstance, TaskInstanceState
 from flowsched.operations import pools as pool_ops
-from flowsched.operations.pools import ensure_default_pool
 
 
 @click.group()
@@ -26,9 +26,21 @@ def pools() -> None:
 @pools.command("set")
 @click.argument("name")
 @click.argument("slots", type=click.IntRange(min=0))
-@click.option("--description", help="What the pool limits.")
-def set_pool(name: str, slots: int, description: str | None) -> None:
-    """Create a pool or change its slots (and description)."""
+@click.argument("description_argument", metavar="[DESCRIPTION]", required=False)
+@click.option("--description", help="What the pool limits (or give it as DESCRIPTION).")
+@click.option("--include-deferred", is_flag=True, help="Accepted for Airflow's scripts: "
+              "deferred tasks hold no slot in flowsched (they wait as reschedules).")  # fmt: skip
+def set_pool(
+    name: str,
+    slots: int,
+    description_argument: str | None,
+    description: str | None,
+    include_deferred: bool,
+) -> None:
+    """Create a pool or change its slots (and description), as `airflow pools set`."""
+    if description_argument is not None and description is not None:
+        fail("give the description once: as DESCRIPTION or as --description")
+    description = description if description is not None else description_argument
     operate(pool_ops.set_pool, name, slots, description=description)
     click.echo(f"Pool {name!r} set to {slots} slot{'' if slots == 1 else 's'}.")
 
@@ -37,35 +49,62 @@ def set_pool(name: str, slots: int, description: str | None) -> None:
 @output_option
 def list_pools(output: str) -> None:
     """Every pool with its slots in use (running, queued) and open."""
+    render(_pool_rows(None), POOL_COLUMNS, output)
+
+
+@pools.command("get")
+@click.argument("name")
+@output_option
+def get_pool(name: str, output: str) -> None:
+    """One pool with its slots in use (running, queued) and open."""
+    rows = _pool_rows(name)
+    if not rows:
+        fail(f"no pool named {name!r} (run `flowsched pools list`)")
+    render(rows, POOL_COLUMNS, output)
+
+
+@pools.command("export")
+@click.argument("file")
+def export_pools(file: str) -> None:
+    """Write every pool to FILE ("-": stdout) in Airflow's format:
+    {"name": {"slots": N, "description": "...", "include_deferred": false}}."""
+    data = {
+        row["pool"]: {"slots": row["slots"], "description": row["description"] or "",
+                      "include_deferred": False}
+        for row in _pool_rows(None)
+    }  # fmt: skip
+    write_text(file, json.dumps(data, indent=4) + "\n", f"{len(data)} pool(s)")
+
+
+@pools.command("import")
+@click.argument("file")
+def import_pools(file: str) -> None:
+    """Create or update the pools in FILE (Airflow's `pools export` format)."""
+    data = parse_json(read_text(file), file)
+    if not isinstance(data, dict):
+        fail(f"{file}: expected a JSON object of name: {{slots, description}}")
     require_current_schema()
     with session_scope() as session:
-        ensure_default_pool(session)
-        used = _slots_in_use(session)
-        rows = []
-        for pool in session.scalars(select(Pool).order_by(Pool.pool)):
-            running = used.get((pool.pool, TaskInstanceState.RUNNING), 0)
-            queued = used.get((pool.pool, TaskInstanceState.QUEUED), 0)
-            rows.append(
-                {
-                    "pool": pool.pool,
-                    "slots": pool.slots,
-                    "running": running,
-                    "queued": queued,
-                    "open": pool.slots - running - queued,
-                    "description": pool.description,
-                }
-            )
-    render(rows, ["pool", "slots", "running", "queued", "open", "description"], output)
+        for name, spec in data.items():
+            if not isinstance(spec, dict) or "slots" not in spec:
+                fail(f'{file}: pool {name!r} needs a "slots" number')
+            pool_ops.set_pool(session, name, spec["slots"], actor=cli_user(),
+                              description=spec.get("description"))  # fmt: skip
+    click.echo(f"Imported {len(data)} pool(s).")
 
 
-def _slots_in_use(session: Session) -> dict[tuple[str, str | None], int]:
-    """(pool, state) -> slots taken by running and queued task instances."""
-    statement = (
-        select(TaskInstance.pool, TaskInstance.state, func.sum(TaskInstance.pool_slots))
-        .where(TaskInstance.state.in_([TaskInstanceState.RUNNING, TaskInstanceState.QUEUED]))
-        .group_by(TaskInstance.pool, TaskInstance.state)
-    )
-    return {(pool, state): int(total) for pool, state, total in session.execute(statement)}
+POOL_COLUMNS = ["pool", "slots", "running", "queued", "open", "description"]
+
+
+def _pool_rows(name: str | None) -> list[dict[str, object]]:
+    with reading() as session:
+        rows: list[dict[str, object]] = [
+            {"pool": pool.pool, "slots": pool.slots, "running": pool.running,
+             "queued": pool.queued, "open": pool.open_slots, "description": pool.description}
+            for pool in pool_ops.pools_in_use(session)
+            if name is None or pool.pool == name
+        ]  # fmt: skip
+    return rows
 
 
 @pools.command("delete")

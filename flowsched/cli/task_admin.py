@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from flowsched.cli.dag_runs import find_run, parse_date
 from flowsched.cli.dags import tree_lines
 from flowsched.cli.errors import fail
-from flowsched.cli.lookups import MAP_INDEX, cli_user, get_serialized_dag, scan
-from flowsched.cli.output import render
+from flowsched.cli.lookups import MAP_INDEX, cli_user, get_dag_model, get_serialized_dag, scan
+from flowsched.cli.output import output_option, render
 from flowsched.db import session_scope
 from flowsched.db.tables import DagRun, TaskInstance
 from flowsched.operations.markers import follow_external_task_markers
@@ -72,6 +72,29 @@ def task_state(dag_id: str, task_id: str, run_id: str, map_index: int | None) ->
         return
     for index, state in rows:
         click.echo(f"{index} {state}")
+
+
+@click.command("states-for-dag-run")
+@click.argument("dag_id")
+@click.argument("run_id")
+@output_option
+def states_for_dag_run(dag_id: str, run_id: str, output: str) -> None:
+    """Every task instance of one run (RUN_ID, or its logical date) with its state."""
+    columns = ["dag_id", "logical_date", "task_id", "map_index", "state", "try_number",
+               "start_date", "end_date"]  # fmt: skip
+    with session_scope(readonly=True) as session:
+        get_dag_model(session, dag_id)
+        run = find_run(session, dag_id, run_id)
+        rows = [
+            {**{column: getattr(ti, column, None) for column in columns},
+             "logical_date": run.logical_date}
+            for ti in session.scalars(
+                select(TaskInstance)
+                .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id)
+                .order_by(TaskInstance.task_id, TaskInstance.map_index)
+            )
+        ]  # fmt: skip
+    render(rows, columns, output)
 
 
 @click.command("clear")
@@ -172,4 +195,4 @@ def _show(todo: list[dict[str, Any]]) -> None:
         click.echo(f"... and {len(todo) - SHOWN_BEFORE_CONFIRM} more")
 
 
-ADMIN_COMMANDS: list[click.Command] = [list_tasks, task_state, clear]
+ADMIN_COMMANDS: list[click.Command] = [list_tasks, task_state, states_for_dag_run, clear]

@@ -6,16 +6,22 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy.orm import Session
 
+from flowsched.cli.airflow_names import add_unsupported
 from flowsched.cli.dag_runs import parse_date
 from flowsched.cli.errors import fail
-from flowsched.cli.lookups import MAP_INDEX, get_dag_model, scan
-from flowsched.db import require_current_schema, session_scope
+from flowsched.cli.lookups import MAP_INDEX, get_dag_model, reading, scan
+from flowsched.db import session_scope
 from flowsched.db.tables import TaskInstance, TaskInstanceState, utcnow
 from flowsched.tries import ExecutorEvent, TaskKey
+
+if TYPE_CHECKING:
+    from flowsched.authoring.dag import DAG
 
 map_index_option = click.option(
     "--map-index", type=MAP_INDEX, default=-1, show_default=True, help="Instance of a mapped task."
@@ -52,8 +58,7 @@ def run(dag_id: str, task_id: str, run_id: str, map_index: int, try_number: int 
     """
     from flowsched.runner.queued_try import run_queued_try
 
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         row = _task_instance(session, dag_id, task_id, run_id, map_index)
         fileloc = get_dag_model(session, dag_id).fileloc
         key = TaskKey(dag_id, run_id, task_id, map_index, try_number or row.try_number)
@@ -79,8 +84,22 @@ def test(dag_id: str, task_id: str, logical_date: str | None, map_index: int) ->
     LOGICAL_DATE (default: now) picks the run whose context and upstream XComs the task
     sees; with no run at that date, one is made up in memory. Exit status 1 if it fails.
     """
-    from flowsched.runner.loader import load_dag
     from flowsched.runner.test_mode import try_out_task
+
+    dag, when = _loaded_task(dag_id, task_id, logical_date, map_index)
+    outcome = try_out_task(dag, task_id, when, map_index=map_index, stream=sys.stdout)
+    if outcome.state == TaskInstanceState.FAILED:
+        fail(f"task {task_id!r} failed: {type(outcome.error).__name__}: {outcome.error}")
+    click.echo(f"Task {task_id!r} ended: {outcome.state}")
+    if outcome.result is not None:
+        click.echo(f"Returned: {outcome.result!r}")
+
+
+def _loaded_task(
+    dag_id: str, task_id: str, logical_date: str | None, map_index: int
+) -> tuple[DAG, datetime]:
+    """The DAG imported from its file (user code runs here), and the date to use."""
+    from flowsched.runner.loader import load_dag
 
     scan()
     with session_scope(readonly=True) as session:
@@ -91,12 +110,27 @@ def test(dag_id: str, task_id: str, logical_date: str | None, map_index: int) ->
     if dag.get_task(task_id).is_mapped and map_index < 0:
         fail(f"task {task_id!r} is mapped: say which instance with --map-index")
     when = parse_date(logical_date, dag.timezone_name, "LOGICAL_DATE") if logical_date else utcnow()
-    outcome = try_out_task(dag, task_id, when, map_index=map_index, stream=sys.stdout)
-    if outcome.state == TaskInstanceState.FAILED:
-        fail(f"task {task_id!r} failed: {type(outcome.error).__name__}: {outcome.error}")
-    click.echo(f"Task {task_id!r} ended: {outcome.state}")
-    if outcome.result is not None:
-        click.echo(f"Returned: {outcome.result!r}")
+    return dag, when
+
+
+@tasks.command("render")
+@click.argument("dag_id")
+@click.argument("task_id")
+@click.argument("logical_date", required=False)
+@map_index_option
+def render_templates(dag_id: str, task_id: str, logical_date: str | None, map_index: int) -> None:
+    """Print a task's template fields rendered for LOGICAL_DATE (default: now), as Airflow.
+
+    Secrets (connection passwords, sensitive variables) are masked.
+    """
+    import json
+
+    from flowsched.runner.test_mode import render_task
+
+    dag, when = _loaded_task(dag_id, task_id, logical_date, map_index)
+    for name, value in render_task(dag, task_id, when, map_index=map_index).items():
+        shown = json.dumps(value, indent=2) if isinstance(value, dict | list) else str(value)
+        click.echo(f"\n# {'-' * 58}\n# property: {name}\n# {'-' * 58}\n{shown}")
 
 
 @tasks.command("logs")
@@ -113,8 +147,7 @@ def logs(
     from flowsched.task_logs import LogPathError, log_path
     from flowsched.task_logs import follow as follow_log
 
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         row = _task_instance(session, dag_id, task_id, run_id, map_index)
         latest = row.try_number
     key = TaskKey(dag_id, run_id, task_id, map_index, try_number or latest)
@@ -148,3 +181,8 @@ from flowsched.cli.task_admin import ADMIN_COMMANDS  # noqa: E402
 
 for command in ADMIN_COMMANDS:
     tasks.add_command(command)
+
+add_unsupported(
+    tasks,
+    {"failed-deps": "flowsched does not yet explain a waiting task instance's dependencies"},
+)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Any, Literal
 
 import click
@@ -12,9 +10,10 @@ from sqlalchemy import select
 
 from flowsched import json_text
 from flowsched.cli.errors import fail
-from flowsched.cli.lookups import operate
+from flowsched.cli.files import parse_json, read_text, write_text
+from flowsched.cli.lookups import operate, reading
 from flowsched.cli.output import output_option, render
-from flowsched.db import require_current_schema, session_scope
+from flowsched.db import require_current_schema
 from flowsched.db.tables import Variable
 from flowsched.masking import MASK, is_sensitive
 from flowsched.operations import variables as variable_ops
@@ -55,7 +54,7 @@ def get_variable(key: str, as_json: bool, default: str | None) -> None:
 def set_variable(key: str, value: str, description: str | None, as_json: bool) -> None:
     """Create or change a variable."""
     if as_json:
-        _parse_json(value, "VALUE")
+        parse_json(value, "VALUE")
     operate(variable_ops.set_variable, key, value, description=description)
     click.echo(f"Variable {key!r} set.")
 
@@ -64,8 +63,7 @@ def set_variable(key: str, value: str, description: str | None, as_json: bool) -
 @output_option
 def list_variables(output: str) -> None:
     """Every variable in the database; values of sensitive keys (password, token ...) masked."""
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         rows = [
             {
                 "key": row.key,
@@ -89,6 +87,9 @@ def delete_variable(key: str) -> None:
 @click.argument("file")
 @click.option(
     "--if-exists",
+    "-a",
+    "--action-on-existing-key",
+    "if_exists",
     type=click.Choice(["overwrite", "skip", "fail"]),
     default="overwrite",
     show_default=True,
@@ -101,7 +102,7 @@ def import_variables(file: str, if_exists: Literal["overwrite", "skip", "fail"])
     so `variables get KEY --json` and `Variable.get(KEY, deserialize_json=True)` read them.
     """
     require_current_schema()
-    loaded = _parse_json(_read_text(file), file)
+    loaded = parse_json(read_text(file), file)
     if not isinstance(loaded, dict):
         fail(f"{file}: expected a JSON object of key: value, got a JSON {type(loaded).__name__}")
     done, skipped = operate(variable_ops.import_variables, loaded, if_exists=if_exists)
@@ -119,18 +120,10 @@ def export_variables(file: str) -> None:
     `import` stores it back as JSON); any other value is written as the string it is, so
     export then import gives back exactly the same text.
     """
-    require_current_schema()
-    with session_scope(readonly=True) as session:
+    with reading() as session:
         data = {row.key: _exported(row.val) for row in session.scalars(select(Variable))}
     text = json.dumps(dict(sorted(data.items())), indent=2) + "\n"
-    if file == "-":
-        click.echo(text, nl=False)
-        return
-    try:
-        Path(file).write_text(text)
-    except OSError as exc:
-        fail(f"cannot write {file}: {exc.strerror}")
-    click.echo(f"Exported {len(data)} variable{'' if len(data) == 1 else 's'} to {file}.")
+    write_text(file, text, f"{len(data)} variable{'' if len(data) == 1 else 's'}")
 
 
 def _exported(text: str) -> Any:
@@ -139,23 +132,3 @@ def _exported(text: str) -> Any:
     except ValueError:
         return text
     return value if isinstance(value, dict | list) else text
-
-
-def _read_text(file: str) -> str:
-    if file == "-":
-        return sys.stdin.read()
-    try:
-        return Path(file).read_text()
-    except FileNotFoundError:
-        fail(f"no such file: {file}")
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror}")
-    except UnicodeDecodeError:
-        fail(f"cannot read {file}: it is not UTF-8 text")
-
-
-def _parse_json(text: str, source: str) -> Any:
-    try:
-        return json_text.loads(text)
-    except json.JSONDecodeError as exc:
-        fail(f"{source} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")

@@ -62,6 +62,17 @@ class TaskInstance(_TryColumns, Base):
     )
 
 
+TRY_KEY_COLUMNS = (
+    TaskInstance.dag_id,
+    TaskInstance.run_id,
+    TaskInstance.task_id,
+    TaskInstance.map_index,
+    TaskInstance.try_number,
+)
+"""A try's key columns in TaskKey's order: rows of ``select(*TRY_KEY_COLUMNS, ...)`` start
+with the key (``TaskKey(*row[:5])``)."""
+
+
 class TaskInstanceHistory(_TryColumns, Base):
     """One row per try that has started, kept when the task instance is cleared or retried."""
 

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select, tuple_, update
 from flowsched.db import session_scope
 from flowsched.db.states import RUNNING_TI_STATES, TaskInstanceState
 from flowsched.db.tables import DagModel, TaskInstance
+from flowsched.db.taskinstance import TRY_KEY_COLUMNS
 from flowsched.tries import ExecutorEvent, TaskKey
 
 # Keys per query: SQLite binds at most 32,766 parameters, four per key here.
@@ -36,14 +37,7 @@ def ended_tries(keys: Collection[TaskKey]) -> list[ExecutorEvent]:
     with session_scope(readonly=True) as session:
         for chunk in _chunks(list(keys)):
             rows = session.execute(
-                select(
-                    TaskInstance.dag_id,
-                    TaskInstance.run_id,
-                    TaskInstance.task_id,
-                    TaskInstance.map_index,
-                    TaskInstance.try_number,
-                    TaskInstance.state,
-                ).where(
+                select(*TRY_KEY_COLUMNS, TaskInstance.state).where(
                     tuple_(
                         TaskInstance.dag_id,
                         TaskInstance.run_id,
@@ -78,14 +72,7 @@ def claim_stale_queued(executor: str, queued_before: datetime, now: datetime) ->
                 or_(TaskInstance.queued_dttm < queued_before, TaskInstance.queued_dttm.is_(None)),
             )
             .values(queued_dttm=now)
-            .returning(
-                TaskInstance.dag_id,
-                TaskInstance.run_id,
-                TaskInstance.task_id,
-                TaskInstance.map_index,
-                TaskInstance.try_number,
-                TaskInstance.queue,
-            )
+            .returning(*TRY_KEY_COLUMNS, TaskInstance.queue)
             .execution_options(synchronize_session=False)
         ).all()
         if not rows:

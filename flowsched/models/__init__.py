@@ -8,8 +8,7 @@ DAG file pays only for what it imports.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from flowsched.lazy_exports import lazy_exports
 
 _PUBLIC = {
     "DAG": "flowsched.authoring.dag",
@@ -22,10 +21,4 @@ _PUBLIC = {
 __all__ = sorted(_PUBLIC)
 
 
-def __getattr__(name: str) -> Any:
-    module_name = _PUBLIC.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'flowsched.models' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)

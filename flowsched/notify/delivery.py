@@ -117,9 +117,10 @@ def deliver(deliveries: Sequence[Delivery]) -> list[Outcome]:
     return outcomes
 
 
-def log_failures(event: TaskEvent, outcomes: Sequence[Outcome]) -> None:
-    """One ERROR line per message that did not go out."""
-    for outcome in outcomes:
+def deliver_logging_failures(event: TaskEvent, deliveries: Sequence[Delivery]) -> None:
+    """Send ``deliveries`` for ``event`` (as ``deliver``); one ERROR line per message that
+    did not go out, since alerts sent for a task must never raise into it."""
+    for outcome in deliver(deliveries):
         if outcome.error is not None:
             logger.error(
                 "alert %r (run %s) not sent: %s: %s",

@@ -36,10 +36,9 @@ from collections.abc import Iterable
 from flowsched.config import conf
 from flowsched.notify.delivery import (
     Delivery,
-    deliver,
+    deliver_logging_failures,
     describe,
     email_delivery,
-    log_failures,
     webhook_delivery,
 )
 from flowsched.notify.events import TaskEvent
@@ -101,7 +100,7 @@ def dispatch(event: TaskEvent) -> None:
             "alerts for %r (run %s) not sent: %s", event.headline, event.run_id, describe(exc)
         )
         return
-    log_failures(event, deliver(deliveries))
+    deliver_logging_failures(event, deliveries)
 
 
 def dispatch_in_background(event: TaskEvent) -> threading.Thread:

@@ -16,10 +16,9 @@ from typing import Any
 
 from flowsched.notify.delivery import (
     Delivery,
-    deliver,
+    deliver_logging_failures,
     describe,
     email_delivery,
-    log_failures,
     webhook_delivery,
 )
 from flowsched.notify.events import EventKind, TaskEvent
@@ -91,7 +90,7 @@ def _callback(make: Callable[[TaskEvent], Delivery]) -> Callback:
         except Exception as exc:
             logger.error("notifier could not prepare its alert: %s", describe(exc))
             return
-        log_failures(event, deliver([delivery]))
+        deliver_logging_failures(event, [delivery])
 
     return notify
 

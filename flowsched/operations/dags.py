@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from flowsched.db.tables import DagFile, DagModel, DagRun, SerializedDagModel
+from flowsched.db.tables import DagFile, DagModel, DagRun, Job, SerializedDagModel
 from flowsched.operations import audit
 from flowsched.operations.nudge import nudge_after_commit
 from flowsched.operations.rules import get_dag
@@ -45,3 +45,27 @@ def delete_dag(session: Session, dag_id: str, *, actor: str) -> int:
     session.execute(delete(DagFile).where(DagFile.fileloc == fileloc))
     audit.record(session, actor, "delete_dag", dag_id=dag_id, extra={"runs": count})
     return count
+
+
+def forget_parses(session: Session, *, actor: str) -> None:
+    """Forget every file's stored parse, so the next scan reads and stores each DAG anew
+    (as Airflow's ``dags reserialize``); the DAGs, their runs and history stay."""
+    session.execute(delete(DagFile))
+    audit.record(session, actor, "reserialize")
+
+
+def parse_report(session: Session) -> list[tuple[DagFile, int]]:
+    """Each parsed file (slowest first) with the number of tasks of its DAGs."""
+    files = list(session.scalars(select(DagFile).order_by(DagFile.parse_duration.desc())))
+    stored = {row.dag_id: row.data for row in session.scalars(select(SerializedDagModel))}
+    return [
+        (file, sum(len(stored.get(dag_id, {}).get("tasks", [])) for dag_id in file.dag_ids))
+        for file in files
+    ]
+
+
+def list_jobs(session: Session, state: str | None, limit: int) -> list[Job]:
+    query = select(Job).order_by(Job.start_date.desc()).limit(limit)
+    if state:
+        query = query.where(Job.state == state)
+    return list(session.scalars(query))

@@ -33,15 +33,18 @@ class PythonCallableMixin(BaseOperator):
     op_kwargs: dict[str, Any]
     templates_dict: dict[str, Any] | None
 
-    def _bind_callable(
+    def __init__(
         self,
+        *,
         python_callable: Callable[..., Any],
-        op_args: Sequence[Any] | None,
-        op_kwargs: Mapping[str, Any] | None,
-        templates_dict: dict[str, Any] | None,
+        op_args: Sequence[Any] | None = None,
+        op_kwargs: Mapping[str, Any] | None = None,
+        templates_dict: dict[str, Any] | None = None,
+        **kwargs: Any,
     ) -> None:
         """Store the callable and its arguments, refusing a non-callable at DAG parse time
         rather than when the task runs."""
+        super().__init__(**kwargs)
         if not callable(python_callable):
             raise self._invalid(
                 f"python_callable must be callable, not {type(python_callable).__name__}"
@@ -68,16 +71,11 @@ class PythonOperator(PythonCallableMixin):
     def __init__(
         self,
         *,
-        python_callable: Callable[..., Any],
-        op_args: Sequence[Any] | None = None,
-        op_kwargs: Mapping[str, Any] | None = None,
-        templates_dict: dict[str, Any] | None = None,
         templates_exts: Sequence[str] | None = None,
         show_return_value_in_logs: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self._bind_callable(python_callable, op_args, op_kwargs, templates_dict)
         if templates_exts:
             self.template_ext = tuple(templates_exts)
         self.show_return_value_in_logs = show_return_value_in_logs

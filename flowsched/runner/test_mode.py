@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from sqlalchemy import select
 
+from flowsched.authoring.templating import jinja_env_for
 from flowsched.db import session_scope
 from flowsched.db.tables import DagRun, TaskInstance, TaskInstanceState, utcnow
 from flowsched.db.xcom import RETURN_VALUE_KEY
-from flowsched.runner.execution import Outcome, run_task
+from flowsched.runner.execution import Outcome, rendered_fields, run_task
 from flowsched.runner.log_capture import capture_try_output
 from flowsched.runner.mapping import concrete_task
 from flowsched.runner.task_instance import RuntimeTaskInstance
@@ -60,6 +61,32 @@ def try_out_task(
 ) -> Outcome:
     """Run ``task_id`` of ``dag`` for ``logical_date`` here; its log goes to ``stream``."""
     dag_run, previous = _run_for(dag, logical_date)
+    task, ti = _unrecorded_instance(dag, dag_run, task_id, map_index)
+    with capture_try_output(LogSink(stream), capture_fds=False):
+        try:
+            task = ti.task = concrete_task(task, ti)
+            context = try_context(dag, task, ti, dag_run, previous, test_mode=True)
+        except Exception as error:
+            return Outcome.failed(error)
+        return _waiting_out_deferrals(task, context, run_task(task, context, _ignore))
+
+
+def render_task(
+    dag: DAG, task_id: str, logical_date: datetime, *, map_index: int
+) -> dict[str, Any]:
+    """The template fields of ``task_id`` rendered for ``logical_date`` (secrets masked),
+    as the try would see them; nothing runs and nothing is recorded."""
+    dag_run, previous = _run_for(dag, logical_date)
+    task, ti = _unrecorded_instance(dag, dag_run, task_id, map_index)
+    task = ti.task = concrete_task(task, ti)
+    context = try_context(dag, task, ti, dag_run, previous, test_mode=True)
+    task.render_template_fields(context, jinja_env_for(dag))
+    return rendered_fields(task)
+
+
+def _unrecorded_instance(
+    dag: DAG, dag_run: DagRun, task_id: str, map_index: int
+) -> tuple[Any, UnrecordedTaskInstance]:
     row = TaskInstance(
         dag_id=dag.dag_id,
         run_id=dag_run.run_id,
@@ -73,14 +100,7 @@ def try_out_task(
         pid=os.getpid(),
     )
     task = dag.get_task(task_id)
-    ti = UnrecordedTaskInstance(row, task)
-    with capture_try_output(LogSink(stream), capture_fds=False):
-        try:
-            task = ti.task = concrete_task(task, ti)
-            context = try_context(dag, task, ti, dag_run, previous, test_mode=True)
-        except Exception as error:
-            return Outcome.failed(error)
-        return _waiting_out_deferrals(task, context, run_task(task, context, _ignore))
+    return task, UnrecordedTaskInstance(row, task)
 
 
 def _waiting_out_deferrals(task: Any, context: dict[str, Any], outcome: Outcome) -> Outcome:

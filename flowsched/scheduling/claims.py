@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from flowsched.db.run_rules import BACKFILL, TEST
 from flowsched.db.states import DagRunState, TaskInstanceState
 from flowsched.db.tables import DagModel, DagRun, TaskInstance
+from flowsched.db.taskinstance import TRY_KEY_COLUMNS
 
 RunKey = tuple[str, str]  # (dag_id, run_id)
 # A ready task instance: dag_id, run_id, task_id, map_index, pool, pool_slots, queue.
@@ -185,12 +186,7 @@ def running_tis_on(session: Session, hostname: str) -> Sequence[TaskInstance]:
 
 def queued_tis(session: Session) -> Sequence[QueuedRow]:
     """Task instances queued to an executor; at start-up, the tries a dead scheduler had sent."""
-    query = select(
-        TaskInstance.dag_id,
-        TaskInstance.run_id,
-        TaskInstance.task_id,
-        TaskInstance.map_index,
-        TaskInstance.try_number,
-        TaskInstance.queue,
-    ).where(TaskInstance.state == TaskInstanceState.QUEUED)
+    query = select(*TRY_KEY_COLUMNS, TaskInstance.queue).where(
+        TaskInstance.state == TaskInstanceState.QUEUED
+    )
     return session.execute(_claim(query, TaskInstance)).all()

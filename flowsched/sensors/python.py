@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flowsched.operators.python import PythonCallableMixin
@@ -14,18 +13,6 @@ class PythonSensor(PythonCallableMixin, BaseSensorOperator):
     PythonOperator's; it may return a PokeReturnValue to finish with an XCom value."""
 
     template_fields = ("templates_dict", "op_args", "op_kwargs")
-
-    def __init__(
-        self,
-        *,
-        python_callable: Callable[..., Any],
-        op_args: Sequence[Any] | None = None,
-        op_kwargs: Mapping[str, Any] | None = None,
-        templates_dict: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self._bind_callable(python_callable, op_args, op_kwargs, templates_dict)
 
     def poke(self, context: dict[str, Any]) -> bool | PokeReturnValue:
         kwargs = self._callable_kwargs(context)

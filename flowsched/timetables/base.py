@@ -50,6 +50,17 @@ class DagRunInfo(NamedTuple):
         return self.data_interval.start
 
 
+class RunBounds(NamedTuple):
+    """What limits a timetable's next scheduled run, every instant in UTC."""
+
+    start_date: datetime
+    end_date: datetime | None
+    last_end: datetime | None
+    """The end of the last automated run's interval; None before the first run."""
+    catchup: bool
+    now: datetime
+
+
 class Timetable(ABC):
     """A DAG's schedule, in the DAG's time zone."""
 
@@ -78,7 +89,6 @@ class Timetable(ABC):
     def serialize(self) -> dict[str, Any]:
         """The "schedule" dict of the serialized DAG."""
 
-    @abstractmethod
     def next_dagrun_info(
         self,
         *,
@@ -88,7 +98,25 @@ class Timetable(ABC):
         catchup: bool,
         now: datetime,
     ) -> DagRunInfo | None:
-        """The next scheduled run after the last one, or None when there is none."""
+        """The next scheduled run after the last one, or None when there is none (never
+        without a start_date)."""
+        if start_date is None:
+            return None
+        last_end = (
+            None if last_automated_data_interval is None else last_automated_data_interval.end
+        )
+        bounds = RunBounds(
+            start_date=to_utc(start_date),
+            end_date=None if end_date is None else to_utc(end_date),
+            last_end=None if last_end is None else to_utc(last_end),
+            catchup=catchup,
+            now=to_utc(now),
+        )
+        return self._next_run(bounds)
+
+    @abstractmethod
+    def _next_run(self, bounds: RunBounds) -> DagRunInfo | None:
+        """The next scheduled run within bounds, or None when there is none."""
 
     @abstractmethod
     def infer_manual_data_interval(self, run_after: datetime) -> DataInterval:
@@ -117,23 +145,13 @@ class PeriodicTimetable(Timetable):
     interval starts after it.
     """
 
-    def next_dagrun_info(
-        self,
-        *,
-        last_automated_data_interval: DataInterval | None,
-        start_date: datetime | None,
-        end_date: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DagRunInfo | None:
-        if start_date is None:
-            return None
-        start = self._first_start(to_utc(start_date))
-        if last_automated_data_interval is not None:
-            start = max(start, to_utc(last_automated_data_interval.end))
-        if not catchup:
-            start = max(start, self._latest_complete_start(to_utc(now), to_utc(start_date)))
-        if end_date is not None and start > to_utc(end_date):
+    def _next_run(self, bounds: RunBounds) -> DagRunInfo | None:
+        start = self._first_start(bounds.start_date)
+        if bounds.last_end is not None:
+            start = max(start, bounds.last_end)
+        if not bounds.catchup:
+            start = max(start, self._latest_complete_start(bounds.now, bounds.start_date))
+        if bounds.end_date is not None and start > bounds.end_date:
             return None
         return self._run_starting(start)
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flowsched.timetables.base import DagRunInfo, DataInterval, Timetable, as_pendulum
+from flowsched.timetables.base import DagRunInfo, DataInterval, RunBounds, Timetable, as_pendulum
 from flowsched.timetables.describe import CONTINUOUS_WORDS, NEVER_WORDS, ONCE_WORDS
-from flowsched.timetables.wallclock import to_utc
 
 
 class _TriggeredTimetable(Timetable):
@@ -31,15 +30,7 @@ class NullTimetable(_TriggeredTimetable):
     summary = "None"
     description = NEVER_WORDS
 
-    def next_dagrun_info(
-        self,
-        *,
-        last_automated_data_interval: DataInterval | None,
-        start_date: datetime | None,
-        end_date: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DagRunInfo | None:
+    def _next_run(self, bounds: RunBounds) -> DagRunInfo | None:
         return None
 
 
@@ -50,20 +41,12 @@ class OnceTimetable(_TriggeredTimetable):
     summary = "@once"
     description = ONCE_WORDS
 
-    def next_dagrun_info(
-        self,
-        *,
-        last_automated_data_interval: DataInterval | None,
-        start_date: datetime | None,
-        end_date: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DagRunInfo | None:
-        if last_automated_data_interval is not None or start_date is None:
+    def _next_run(self, bounds: RunBounds) -> DagRunInfo | None:
+        if bounds.last_end is not None:
             return None
-        if end_date is not None and to_utc(start_date) > to_utc(end_date):
+        if bounds.end_date is not None and bounds.start_date > bounds.end_date:
             return None
-        interval = DataInterval.exact(start_date)
+        interval = DataInterval.exact(bounds.start_date)
         return DagRunInfo(interval.start, interval)
 
 
@@ -80,23 +63,10 @@ class ContinuousTimetable(_TriggeredTimetable):
     summary = "@continuous"
     description = CONTINUOUS_WORDS
 
-    def next_dagrun_info(
-        self,
-        *,
-        last_automated_data_interval: DataInterval | None,
-        start_date: datetime | None,
-        end_date: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DagRunInfo | None:
-        if start_date is None:
-            return None
-        if last_automated_data_interval is None:
-            start = to_utc(start_date)
-        else:
-            start = to_utc(last_automated_data_interval.end)
-        end = max(start, to_utc(now))
-        if end_date is not None and end > to_utc(end_date):
+    def _next_run(self, bounds: RunBounds) -> DagRunInfo | None:
+        start = bounds.start_date if bounds.last_end is None else bounds.last_end
+        end = max(start, bounds.now)
+        if bounds.end_date is not None and end > bounds.end_date:
             return None
         interval = DataInterval(as_pendulum(start), as_pendulum(end))
         return DagRunInfo(interval.end, interval)

@@ -44,7 +44,54 @@ def test_create_refuses_a_duplicate_and_an_unknown_role(migrated_db: Path) -> No
 
     assert duplicate.exit_code == 1
     assert "user 'ana' already exists" in duplicate.output
-    assert unknown_role.exit_code == 2
+    assert unknown_role.exit_code == 1
+    assert "role must be one of admin, viewer, Admin, Op, User, Viewer" in unknown_role.output
+
+
+def test_airflow_roles_map_onto_admin_and_viewer(migrated_db: Path) -> None:
+    for username, role in [("op", "Op"), ("user", "User"), ("view", "Viewer")]:
+        result = flowsched("users", "create", "--role", role, "--username", username,
+                           "--password", "x", "--firstname", "A", "--lastname", "B",
+                           "--email", f"{username}@example.com")  # fmt: skip
+        assert result.exit_code == 0, result.output
+    public = flowsched("users", "create", "-r", "Public", "-u", "anon", "-p", "x")
+
+    with session_scope() as session:
+        assert [find_user(session, name).role for name in ("op", "user", "view")] == [
+            "admin", "admin", "viewer",
+        ]  # fmt: skip
+    assert public.exit_code == 1
+    assert "no Public role" in public.output
+
+
+def test_add_role_replaces_and_remove_role_leaves_a_reader(migrated_db: Path) -> None:
+    flowsched("users", "create", "-u", "ana", "-p", "x", "-r", "Viewer")
+
+    assert flowsched("users", "add-role", "-u", "ana", "-r", "Op").exit_code == 0
+    assert (
+        "now has role viewer"
+        in flowsched("users", "remove-role", "-u", "ana", "-r", "Admin").output
+    )
+    refused = flowsched("users", "remove-role", "-u", "ana", "-r", "Viewer")
+
+    assert refused.exit_code == 1
+    assert "delete user 'ana' instead" in refused.output
+
+
+def test_export_then_import_keeps_users_and_roles(migrated_db: Path, tmp_path: Path) -> None:
+    flowsched("users", "create", "-u", "ana", "-p", "x", "-r", "admin", "-e", "ana@example.com")
+    exported = tmp_path / "users.json"
+    assert flowsched("users", "export", str(exported)).exit_code == 0
+    flowsched("users", "delete", "-u", "ana")
+
+    result = flowsched("users", "import", str(exported))
+
+    assert json.loads(exported.read_text())[0]["roles"] == ["Admin"]
+    assert "Created 1 user(s)" in result.output
+    with session_scope() as session:
+        assert (find_user(session, "ana").role, find_user(session, "ana").email) == (
+            "admin", "ana@example.com",
+        )  # fmt: skip
 
 
 def test_list_as_json(migrated_db: Path) -> None:

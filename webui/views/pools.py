@@ -11,8 +11,8 @@ from werkzeug.wrappers import Response
 from flowsched.db import session_scope
 from flowsched.operations import pools as pool_ops
 from flowsched.operations.errors import OperationError
+from flowsched.operations.pools import pools_in_use
 from webui.auth import actor, require_admin
-from webui.queries.pools import pools_in_use
 
 bp = Blueprint("pools", __name__, url_prefix="/pools")
 

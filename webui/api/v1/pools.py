@@ -6,10 +6,10 @@ from flask import Response, jsonify
 
 from flowsched.db import session_scope
 from flowsched.operations import pools as pool_ops
+from flowsched.operations.pools import pools_in_use
 from webui.api.v1.common import bp, json_body
 from webui.api.v1.schemas import pool_json
 from webui.auth import actor
-from webui.queries.pools import pools_in_use
 
 
 @bp.get("/pools")

@@ -6,7 +6,7 @@ from typing import Any
 
 from flowsched.db.tables import Connection, DagRun, ParseImportError, TaskInstance, Variable
 from flowsched.masking import MASK, is_sensitive
-from webui.queries.pools import PoolUse
+from flowsched.operations.pools import PoolUse
 
 
 def run_json(run: DagRun) -> dict[str, Any]:
