@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from flowsched.authoring import scope
@@ -35,15 +35,9 @@ class _TaskFlowCallable(PythonCallableMixin):
     """What every ``@task`` variant does with its function: bind it, and refuse at
     definition time a call it could not accept at run time."""
 
-    def _bind_callable(
-        self,
-        python_callable: Callable[..., Any],
-        op_args: Sequence[Any] | None,
-        op_kwargs: Mapping[str, Any] | None,
-        templates_dict: dict[str, Any] | None,
-    ) -> None:
-        super()._bind_callable(python_callable, op_args, op_kwargs, templates_dict)
-        check_call(python_callable, self.op_args, self.op_kwargs, self.task_id)
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        check_call(self.python_callable, self.op_args, self.op_kwargs, self.task_id)
 
 
 class _PythonDecoratedOperator(_TaskFlowCallable, PythonOperator):
@@ -77,17 +71,9 @@ class _BashDecoratedOperator(_TaskFlowCallable, BashOperator):
     custom_operator_name = "@task.bash"
     template_fields: ClassVar[Sequence[str]] = ("env", "cwd", "op_args", "op_kwargs")
 
-    def __init__(
-        self,
-        *,
-        python_callable: Callable,
-        op_args: Any = None,
-        op_kwargs: Any = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.pop("multiple_outputs", None)  # the result is the command's last line
         super().__init__(bash_command="", **kwargs)
-        self._bind_callable(python_callable, op_args, op_kwargs, None)
 
     def execute(self, context: dict[str, Any]) -> str:
         command = self.python_callable(*self.op_args, **self._callable_kwargs(context))

@@ -8,7 +8,13 @@ from typing import Any
 
 import pendulum
 
-from flowsched.timetables.base import DagRunInfo, DataInterval, Timetable, as_pendulum
+from flowsched.timetables.base import (
+    DagRunInfo,
+    DataInterval,
+    RunBounds,
+    Timetable,
+    as_pendulum,
+)
 from flowsched.timetables.wallclock import to_utc
 
 
@@ -52,24 +58,13 @@ class EventsTimetable(Timetable):
             "description": self._description,
         }
 
-    def next_dagrun_info(
-        self,
-        *,
-        last_automated_data_interval: DataInterval | None,
-        start_date: datetime | None,
-        end_date: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DagRunInfo | None:
+    def _next_run(self, bounds: RunBounds) -> DagRunInfo | None:
         """The first event at or after start_date (without catchup: at or after now) that
         comes after the last run, as Airflow picks it."""
-        earliest = to_utc(start_date) if start_date is not None else None
-        if not catchup and (earliest is None or to_utc(now) > earliest):
-            earliest = to_utc(now)
-        last = to_utc(last_automated_data_interval.end) if last_automated_data_interval else None
+        earliest = bounds.start_date if bounds.catchup else max(bounds.start_date, bounds.now)
         for event in self.event_dates:
-            if (earliest is None or event >= earliest) and (last is None or event > last):
-                if end_date is not None and event > to_utc(end_date):
+            if event >= earliest and (bounds.last_end is None or event > bounds.last_end):
+                if bounds.end_date is not None and event > bounds.end_date:
                     return None
                 return DagRunInfo(event, DataInterval.exact(event))
         return None

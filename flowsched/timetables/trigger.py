@@ -11,10 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from flowsched.timetables.base import DagRunInfo, DataInterval, Timetable, as_pendulum
+from flowsched.timetables.base import (
+    DagRunInfo,
+    DataInterval,
+    RunBounds,
+    Timetable,
+    as_pendulum,
+)
 from flowsched.timetables.cron_times import CronTimes
 from flowsched.timetables.describe import describe_cron
-from flowsched.timetables.wallclock import to_utc
 
 
 class CronTriggerTimetable(Timetable):
@@ -47,30 +52,16 @@ class CronTriggerTimetable(Timetable):
         end = as_pendulum(run_after)
         return DataInterval(end - self.interval, end)
 
-    def next_dagrun_info(
-        self,
-        *,
-        last_automated_data_interval: DataInterval | None,
-        start_date: datetime | None,
-        end_date: datetime | None,
-        catchup: bool,
-        now: datetime,
-    ) -> DagRunInfo | None:
-        """Airflow's rule: with catchup, the fire after the last run (or the first at or
-        after start_date); without, also not before the latest fire at or before now."""
-        candidates = []
-        if last_automated_data_interval is not None:
-            candidates.append(self.times.next_after(to_utc(last_automated_data_interval.end)))
-        elif start_date is not None:
-            candidates.append(self.times.at_or_after(to_utc(start_date)))
-        elif catchup:
-            return None
-        if not catchup:
-            candidates.append(self.times.at_or_before(to_utc(now)))
-            if start_date is not None:
-                candidates.append(self.times.at_or_after(to_utc(start_date)))
-        fire = max(candidates, key=lambda candidate: candidate.at)
-        if end_date is not None and fire.at > to_utc(end_date):
+    def _next_run(self, bounds: RunBounds) -> DagRunInfo | None:
+        """Airflow's rule: the fire after the last run (or the first at or after
+        start_date); without catchup, not before the latest fire at or before now either."""
+        if bounds.last_end is not None:
+            fire = self.times.next_after(bounds.last_end)
+        else:
+            fire = self.times.at_or_after(bounds.start_date)
+        if not bounds.catchup:
+            fire = max(fire, self.times.at_or_before(bounds.now), key=lambda f: f.at)
+        if bounds.end_date is not None and fire.at > bounds.end_date:
             return None
         end = as_pendulum(fire.at)
         return DagRunInfo(end, DataInterval(end - self.interval, end), fire.moved_by_dst)
