@@ -18,6 +18,7 @@ from flowsched.operations.errors import OperationError
 # command name -> "module:attribute"
 SUBCOMMANDS = {
     "alerts": "flowsched.cli.alerts:alerts",
+    "celery": "flowsched.cli.worker:celery",
     "cheat-sheet": "flowsched.cli.about:cheat_sheet",
     "config": "flowsched.cli.config:config",
     "connections": "flowsched.cli.connections:connections",
@@ -40,8 +41,6 @@ SUBCOMMANDS = {
 
 # Airflow 2.10 commands flowsched does not have -> why (see docs/airflow.md)
 UNSUPPORTED = {
-    "celery": "flowsched's Celery worker is `flowsched worker` (with executor = celery); "
-    "there is no flower or stop command",
     "dag-processor": "the scheduler parses the dags folder itself; there is no separate "
     "DAG processor",
     "fab-db": "users live in flowsched's own tables (`flowsched db migrate` covers them)",

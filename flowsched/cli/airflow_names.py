@@ -15,11 +15,14 @@ import click
 from flowsched.cli.errors import fail
 
 
-def add_alias(group: click.Group, command: click.Command, name: str) -> None:
-    """Also call ``command`` by Airflow's ``name``; its help says which command it is."""
+def add_alias(
+    group: click.Group, command: click.Command, name: str, same_as: str | None = None
+) -> None:
+    """Also call ``command`` by Airflow's ``name``; its help says which flowsched command
+    it is (``same_as``, default the group's own ``command``)."""
     alias = copy.copy(command)
     alias.name = name
-    alias.short_help = f"Airflow's name for `{command.name}`."
+    alias.short_help = f"Same as `flowsched {same_as or f'{group.name} {command.name}'}`."
     group.add_command(alias, name)
 
 

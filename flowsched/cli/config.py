@@ -19,7 +19,7 @@ def config() -> None:
 @click.argument("section")
 @click.argument("key")
 def get_value(section: str, key: str) -> None:
-    """Print one value, e.g. `flowsched config get core dags_folder`."""
+    """Print one value, e.g. `flowsched config get core dags_folder` (Airflow: get-value)."""
     try:
         value = conf.get(section, key)
     except ConfigError as exc:

@@ -18,7 +18,10 @@ def db() -> None:
 
 @db.command()
 def upgrade() -> None:
-    """Bring the schema to the current version (creates it on an empty database)."""
+    """Bring the schema to the current version (creates it on an empty database).
+
+    Airflow calls it `db migrate` (since 2.7; `db upgrade` and `db init` before): all work.
+    """
     database.upgrade_db()
     click.echo(f"Database is at revision {database.head_revision()}.")
 
@@ -60,7 +63,7 @@ def check_migrations(timeout: float) -> None:
 
 
 @db.command()
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def reset(yes: bool) -> None:
     """Drop every table and recreate the schema: all history is lost."""
     if not yes:

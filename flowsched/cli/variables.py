@@ -87,6 +87,9 @@ def delete_variable(key: str) -> None:
 @click.argument("file")
 @click.option(
     "--if-exists",
+    "-a",
+    "--action-on-existing-key",
+    "if_exists",
     type=click.Choice(["overwrite", "skip", "fail"]),
     default="overwrite",
     show_default=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from flowsched.cli.airflow_names import add_alias, add_unsupported
 from flowsched.config import conf
 
 
@@ -22,12 +23,15 @@ from flowsched.config import conf
 @click.option(
     "-H",
     "--hostname",
+    "--celery-hostname",
     default="flowsched@%h",
     show_default=True,
     help="Celery node name (%h: this machine's name); unique per worker.",
 )
 def worker(queues: str | None, concurrency: int | None, hostname: str) -> None:
     """Run a Celery worker on the broker of [celery] broker_url until SIGTERM / Ctrl-C.
+
+    Airflow's `celery worker` (also accepted, with its -q, -c and --celery-hostname).
 
     The machine must see the same dags folder and database as the schedulers, and should
     share their log folder (one FLOWSCHED_HOME/logs, or a shared volume) so the web UI
@@ -40,3 +44,19 @@ def worker(queues: str | None, concurrency: int | None, hostname: str) -> None:
     ]
     concurrency = concurrency or conf.celery.worker_concurrency
     click.get_current_context().exit(run_worker(served, concurrency, hostname))
+
+
+@click.group()
+def celery() -> None:
+    """Airflow's `celery` commands: `celery worker` is `flowsched worker`."""
+
+
+add_alias(celery, worker, "worker", same_as="worker")
+add_unsupported(
+    celery,
+    {
+        "flower": "flowsched does not bundle Flower: run `celery flower` against [celery] "
+        "broker_url if you want it",
+        "stop": "a worker stops on SIGTERM (running tries finish first)",
+    },
+)

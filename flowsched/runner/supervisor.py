@@ -25,6 +25,7 @@ import os
 import select as io_select
 import signal
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -72,6 +73,10 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # Sent to a try's process when its supervisor dies; a real-time signal, which no task is
 # likely to claim for itself.
 SUPERVISOR_DIED = signal.SIGRTMIN + 3
+# How long a try's process whose supervisor died may still run, for its code to end (it
+# then writes its outcome and exits); far below the scheduler's wait before it settles a
+# lost try (``scheduling.lost_tries.LOST_GRACE``, or a restart).
+ORPHAN_GRACE = 0.2
 NOT_QUEUED = "not run: the task instance was not queued for this try"
 
 Report = Callable[[ExecutorEvent], None]
@@ -185,9 +190,16 @@ def _die_with(supervisor_pid: int) -> None:
     the outcome beside the log (``TryProcess`` does it next), so that a task whose code
     completed is recorded, not run again, by whoever finds the try lost."""
 
-    def supervisor_died(_signum: int, _frame: object) -> None:
+    def die_unless_code_ended() -> None:
+        time.sleep(ORPHAN_GRACE)
         if not try_process.code_ended():
             os.kill(os.getpid(), signal.SIGKILL)
+
+    def supervisor_died(_signum: int, _frame: object) -> None:
+        # A task whose code is just returning (its last line written, its log line
+        # "Done" on the way) gets a moment to end: killed in that moment, it would be
+        # run again although its work was done.
+        threading.Thread(target=die_unless_code_ended, daemon=True).start()
 
     signal.signal(SUPERVISOR_DIED, supervisor_died)
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, SUPERVISOR_DIED)
@@ -202,7 +214,8 @@ class _PipeLine:
         self.conn = conn
 
     def rendered(self, fields: dict[str, Any]) -> None:
-        self.conn.send(("rendered", fields))
+        with suppress(OSError):  # only for show; a supervisor gone is no task failure
+            self.conn.send(("rendered", fields))
 
     def hand_over(self, result: TryResult) -> None:
         self.conn.send(("result", result))
