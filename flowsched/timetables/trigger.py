@@ -18,11 +18,10 @@ from flowsched.timetables.base import (
     Timetable,
     as_pendulum,
 )
-from flowsched.timetables.cron_times import CronTimes
-from flowsched.timetables.describe import describe_cron
+from flowsched.timetables.cron import CronExpression
 
 
-class CronTriggerTimetable(Timetable):
+class CronTriggerTimetable(CronExpression, Timetable):
     """``CronTriggerTimetable("0 7 * * 1-5", timezone="Europe/Paris")``."""
 
     kind = "cron_trigger"
@@ -33,17 +32,8 @@ class CronTriggerTimetable(Timetable):
         super().__init__(timezone)
         if not isinstance(interval, timedelta) or interval < timedelta(0):
             raise ValueError(f"interval must be a timedelta >= 0, got {interval!r}")
-        self.expr = cron.strip()
+        self._set_cron(cron, self.zone)
         self.interval = interval
-        self.times = CronTimes(self.expr, self.zone)
-
-    @property
-    def summary(self) -> str:
-        return self.expr
-
-    @property
-    def description(self) -> str:
-        return describe_cron(self.expr)
 
     def serialize(self) -> dict[str, Any]:
         return {"kind": self.kind, "expr": self.expr, "interval": self.interval.total_seconds()}
