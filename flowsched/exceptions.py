@@ -38,6 +38,10 @@ class InvalidIdentifierError(DagDefinitionError):
     """A dag_id, task_id or group_id does not match ``[A-Za-z0-9_.-]{1,250}``."""
 
 
+class ConnectionNotFound(FlowschedException, KeyError):
+    """A connection id is defined neither in the environment nor in the database."""
+
+
 class TaskNotFound(FlowschedException):
     """A task id was looked up in a DAG that has no such task."""
 
@@ -74,6 +78,15 @@ class RescheduleTask(FlowschedException):
         self.reschedule_date = reschedule_date
 
 
+class TaskInterrupted(BaseException):
+    """The try was stopped from outside its code (a BaseException, so that a task's
+    ``except Exception`` cannot swallow it)."""
+
+
+class TaskTimeout(TaskInterrupted):
+    """The try ran longer than the task's ``execution_timeout``."""
+
+
 class TaskDeferred(BaseException):
     """Raised by ``BaseOperator.defer``: the task waits for ``trigger`` without holding a
     worker slot, then resumes in ``method_name`` (see docs/airflow.md, "Deferrable tasks").
@@ -106,3 +119,7 @@ AirflowSkipException = TaskSkipped
 AirflowFailException = TaskFailedNoRetry
 AirflowSensorTimeout = SensorTimeout
 AirflowRescheduleException = RescheduleTask
+AirflowTaskTimeout = TaskTimeout
+AirflowTaskTerminated = TaskInterrupted
+AirflowNotFoundException = ConnectionNotFound
+AirflowDagCycleException = DagCycleError

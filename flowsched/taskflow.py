@@ -2,37 +2,48 @@
 
 Calling the decorated function inside a DAG adds a task and returns an XComArg for its
 return value; passing XComArgs as arguments makes the dependencies. ``.expand`` /
-``.partial`` map it, ``.override`` changes task arguments for one call.
+``.expand_kwargs`` / ``.partial`` map it, ``.override`` changes task arguments for one
+call. ``@task.bash`` runs the command the function returns, ``@task.sensor`` pokes with
+the function, ``@task.branch`` and ``@task.short_circuit`` steer the run, as in Airflow.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 from flowsched.authoring import scope
 from flowsched.authoring.context import CONTEXT_KEYS
 from flowsched.authoring.default_args import apply_default_args
-from flowsched.authoring.mapped import MappedOperator
+from flowsched.authoring.mapped import KWARGS_INPUT, MappedOperator, literal_kwargs
 from flowsched.authoring.node import resolve_placement
+from flowsched.authoring.templating import jinja_env_for, render_value
 from flowsched.authoring.xcom_arg import XComArg
+from flowsched.operators.bash import BashOperator
 from flowsched.operators.python import (
     BranchMixin,
+    PythonCallableMixin,
     PythonOperator,
     ShortCircuitMixin,
 )
+from flowsched.sensors.python import PythonSensor
 
 
-class _PythonDecoratedOperator(PythonOperator):
-    """The operator behind ``@task``; checks the call's arguments against the function."""
+class _TaskFlowCallable(PythonCallableMixin):
+    """What every ``@task`` variant does with its function: bind it, and refuse at
+    definition time a call it could not accept at run time."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        check_call(self.python_callable, self.op_args, self.op_kwargs, self.task_id)
+
+
+class _PythonDecoratedOperator(_TaskFlowCallable, PythonOperator):
+    """The operator behind ``@task``."""
 
     custom_operator_name = "@task"
-
-    def __init__(self, *, python_callable: Callable, op_args: Any = None, **kwargs: Any):
-        super().__init__(python_callable=python_callable, op_args=op_args, **kwargs)
-        check_call(python_callable, self.op_args, self.op_kwargs, self.task_id)
 
 
 class _BranchDecoratedOperator(BranchMixin, _PythonDecoratedOperator):
@@ -45,6 +56,35 @@ class _ShortCircuitDecoratedOperator(ShortCircuitMixin, _PythonDecoratedOperator
     def __init__(self, *, ignore_downstream_trigger_rules: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
+
+
+class _SensorDecoratedOperator(_TaskFlowCallable, PythonSensor):
+    """``@task.sensor``: the function is the poke; it returns a bool or a PokeReturnValue."""
+
+    custom_operator_name = "@task.sensor"
+
+
+class _BashDecoratedOperator(_TaskFlowCallable, BashOperator):
+    """``@task.bash``: the function returns the command (a Jinja template, rendered with
+    the run's context) that then runs as a BashOperator's would."""
+
+    custom_operator_name = "@task.bash"
+    template_fields: ClassVar[Sequence[str]] = ("env", "cwd", "op_args", "op_kwargs")
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("multiple_outputs", None)  # the result is the command's last line
+        super().__init__(bash_command="", **kwargs)
+
+    def execute(self, context: dict[str, Any]) -> str:
+        command = self.python_callable(*self.op_args, **self._callable_kwargs(context))
+        if not isinstance(command, str) or not command.strip():
+            raise TypeError(
+                "The returned value from the TaskFlow callable must be a non-empty string."
+            )
+        self.bash_command = render_value(
+            command, context, jinja_env_for(self.dag), tuple(self.template_ext)
+        )
+        return super().execute(context)
 
 
 def check_call(function: Callable, args: Any, kwargs: Any, task_id: str) -> None:
@@ -79,7 +119,7 @@ class _TaskDecorator:
     def __init__(
         self,
         function: Callable[..., Any],
-        operator_class: type[_PythonDecoratedOperator],
+        operator_class: type[PythonCallableMixin],
         kwargs: dict[str, Any],
     ) -> None:
         if not callable(function):
@@ -104,6 +144,9 @@ class _TaskDecorator:
 
     def expand(self, **mapped: Any) -> XComArg:
         return _TaskPartial(self, {}).expand(**mapped)
+
+    def expand_kwargs(self, kwargs_list: Any) -> XComArg:
+        return _TaskPartial(self, {}).expand_kwargs(kwargs_list)
 
     def _task_kwargs(self) -> dict[str, Any]:
         """The decorator's arguments, with a task id made unique as Airflow does (f, f__1...)."""
@@ -131,8 +174,22 @@ class _TaskPartial:
                 f"Task {task_kwargs['task_id']!r}: argument(s) {', '.join(map(repr, overlap))} "
                 "given to both partial() and expand()"
             )
+        check_call(
+            self.decorator.function, (), {**self.op_kwargs, **mapped}, task_kwargs["task_id"]
+        )
+        return self._mapped(task_kwargs, mapped)
+
+    def expand_kwargs(self, kwargs_list: Any) -> XComArg:
+        """One task instance per dict of function arguments (a list, or an upstream XCom)."""
+        task_kwargs = self.decorator._task_kwargs()
+        for kwargs in literal_kwargs(kwargs_list, task_kwargs["task_id"]):
+            check_call(
+                self.decorator.function, (), {**self.op_kwargs, **kwargs}, task_kwargs["task_id"]
+            )
+        return self._mapped(task_kwargs, {KWARGS_INPUT: kwargs_list})
+
+    def _mapped(self, task_kwargs: dict[str, Any], mapped: dict[str, Any]) -> XComArg:
         function = self.decorator.function
-        check_call(function, (), {**self.op_kwargs, **mapped}, task_kwargs["task_id"])
         dag = task_kwargs.pop("dag", None) or scope.current_dag()
         group = task_kwargs.pop("task_group", None) or scope.current_group()
         partial_kwargs = {
@@ -165,7 +222,7 @@ def _returns_dict(function: Callable[..., Any]) -> bool:
     return origin is dict or annotation in ("dict", "Dict") or str(annotation).startswith("dict[")
 
 
-def _decorator_for(operator_class: type[_PythonDecoratedOperator]) -> Callable[..., Any]:
+def _decorator_for(operator_class: type[PythonCallableMixin]) -> Callable[..., Any]:
     def decorate(python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
         if python_callable is not None:
             return _TaskDecorator(python_callable, operator_class, kwargs)
@@ -175,12 +232,14 @@ def _decorator_for(operator_class: type[_PythonDecoratedOperator]) -> Callable[.
 
 
 class _TaskNamespace:
-    """``task`` itself decorates; ``task.python``, ``task.branch``, ``task.short_circuit``
-    are its variants, as in Airflow."""
+    """``task`` itself decorates; ``task.python``, ``task.branch``, ``task.short_circuit``,
+    ``task.bash`` and ``task.sensor`` are its variants, as in Airflow."""
 
     python = staticmethod(_decorator_for(_PythonDecoratedOperator))
     branch = staticmethod(_decorator_for(_BranchDecoratedOperator))
     short_circuit = staticmethod(_decorator_for(_ShortCircuitDecoratedOperator))
+    bash = staticmethod(_decorator_for(_BashDecoratedOperator))
+    sensor = staticmethod(_decorator_for(_SensorDecoratedOperator))
 
     def __call__(self, python_callable: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
         return self.python(python_callable, **kwargs)

@@ -39,6 +39,9 @@ class Edge:
     source: str
     target: str
     path: str  # SVG path data
+    label: str = ""  # an edge Label's text, drawn at the middle of the curve
+    label_x: float = 0.0
+    label_y: float = 0.0
 
 
 @dataclass
@@ -55,8 +58,9 @@ def layout_dag(structure: dict[str, Any]) -> Layout:
     _reduce_crossings(columns, tasks)
     nodes = _place(columns, {t["task_id"]: t["operator"] for t in tasks})
     by_id = {node.task_id: node for node in nodes}
+    labels = {(up, down): label for up, down, label in structure.get("edge_labels", [])}
     edges = [
-        Edge(task["task_id"], child, _curve(by_id[task["task_id"]], by_id[child]))
+        _edge(by_id[task["task_id"]], by_id[child], labels.get((task["task_id"], child), ""))
         for task in tasks
         for child in task["downstream"]
         if child in by_id
@@ -111,6 +115,12 @@ def _place(columns: list[list[str]], operators: dict[str, str]) -> list[Node]:
             y = MARGIN + top + row * (NODE_HEIGHT + ROW_GAP)
             nodes.append(Node(task_id, operators[task_id], x, y))
     return nodes
+
+
+def _edge(source: Node, target: Node, label: str) -> Edge:
+    middle_x = (source.x + NODE_WIDTH + target.x) / 2
+    middle_y = (source.y + target.y + NODE_HEIGHT) / 2
+    return Edge(source.task_id, target.task_id, _curve(source, target), label, middle_x, middle_y)
 
 
 def _curve(source: Node, target: Node) -> str:

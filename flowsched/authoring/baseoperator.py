@@ -310,6 +310,16 @@ class BaseOperator(DAGNode, metaclass=_OperatorMeta):
 
         render_fields(self, context, jinja_env or jinja_env_for(self.dag))
 
+    def render_template(
+        self, content: Any, context: dict[str, Any], jinja_env: jinja2.Environment | None = None
+    ) -> Any:
+        """``content`` rendered with ``context``: a template string, or strings nested in
+        lists and dicts (Airflow's ``render_template``, for operators that render more)."""
+        from flowsched.authoring.templating import jinja_env_for, render_value
+
+        env = jinja_env or jinja_env_for(self.dag)
+        return render_value(content, context, env, tuple(self.template_ext))
+
     def callbacks(self, kind: str) -> list[Callable]:
         """``kind`` is e.g. "on_failure_callback"; Airflow allows one callable or a list."""
         return _callback_list(getattr(self, kind))

@@ -1,4 +1,5 @@
-"""``chain`` and ``cross_downstream``: Airflow's helpers for long dependency lines."""
+"""``chain``, ``chain_linear`` and ``cross_downstream``: Airflow's helpers for long
+dependency lines."""
 
 from __future__ import annotations
 
@@ -31,3 +32,16 @@ def cross_downstream(
     """Every task of ``from_tasks`` upstream of every task of ``to_tasks``."""
     for task in from_tasks:
         task.set_downstream(list(to_tasks))
+
+
+def chain_linear(*elements: DependencyMixin | Sequence[DependencyMixin]) -> None:
+    """``chain_linear(a, [b, c], [d, e])``: every task of each element upstream of every task
+    of the next (``a >> [b, c]``, ``b >> [d, e]``, ``c >> [d, e]``), as in Airflow."""
+    if not elements:
+        raise ValueError("chain_linear() got no tasks; nothing to do")
+    if len(elements) < 2:
+        raise ValueError("chain_linear() set no dependencies; did you forget to expand with `*`?")
+    for up, down in itertools.pairwise(elements):
+        ups = [up] if isinstance(up, DependencyMixin) else list(up)
+        for task in ups:
+            task.set_downstream(down)

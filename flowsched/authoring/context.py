@@ -7,7 +7,8 @@ task exactly the same context.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -15,10 +16,17 @@ from typing import TYPE_CHECKING, Any
 import pendulum
 
 from flowsched.authoring.params import resolve_params
+from flowsched.exceptions import FlowschedException
 
 if TYPE_CHECKING:
     from flowsched.authoring.dag import DAG
     from flowsched.authoring.node import DAGNode
+    from flowsched.db.dagrun import DagRun
+
+Context = dict[str, Any]
+"""The type of a task's context (Airflow's ``airflow.utils.context.Context``)."""
+
+_running: list[Context] = []
 
 CONTEXT_KEYS = frozenset(
     {
@@ -124,6 +132,23 @@ def make_context(
     }
 
 
+def context_of_run(
+    *, dag: DAG, task: DAGNode | None, dag_run: DagRun, **more: Any
+) -> dict[str, Any]:
+    """``make_context`` for a run read from the database: its id, logical date and data
+    interval come from the row; ``more`` are make_context's other arguments."""
+    return make_context(
+        dag=dag,
+        task=task,
+        run_id=dag_run.run_id,
+        logical_date=dag_run.logical_date,
+        data_interval_start=dag_run.data_interval_start,
+        data_interval_end=dag_run.data_interval_end,
+        dag_run=dag_run,
+        **more,
+    )
+
+
 def _utc(value: datetime | None) -> pendulum.DateTime | None:
     return None if value is None else pendulum.instance(value).in_timezone("UTC")
 
@@ -193,3 +218,23 @@ def callable_kwargs(
         if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in taken
     }
     return {name: value for name, value in available.items() if name in wanted}
+
+
+@contextmanager
+def current_context(context: Context) -> Iterator[None]:
+    """Make ``context`` what ``get_current_context()`` returns while a task executes."""
+    _running.append(context)
+    try:
+        yield
+    finally:
+        _running.pop()
+
+
+def get_current_context() -> Context:
+    """The context of the task executing now, for code that was not passed it (a
+    ``@task`` function that does not name ``**context``, or a helper it calls)."""
+    if not _running:
+        raise FlowschedException(
+            "Current context was requested but no context was found! Are you running within a task?"
+        )
+    return _running[-1]

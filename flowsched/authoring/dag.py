@@ -33,6 +33,7 @@ from flowsched.exceptions import (
     DagDefinitionError,
     DuplicateDagIdFound,
     DuplicateTaskIdFound,
+    FlowschedException,
     TaskNotFound,
 )
 from flowsched.task_graph import CycleError, topological_order
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 _registry: list[DAG] = []
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_TAG_LENGTH = 100
+CLI_ENTRY_POINT = "from flowsched.cli import main; main()"  # the `flowsched` console script
 
 
 class DAG:
@@ -144,6 +146,7 @@ class DAG:
         self.task_dict: dict[str, DAGNode] = {}
         self.task_group = TaskGroup.root(self)
         self.task_group_dict: dict[str, TaskGroup] = {}
+        self.edge_info: dict[tuple[str, str], dict[str, str]] = {}
         self._jinja_env: jinja2.Environment | None = None
         self._check_continuous()
         if auto_register:
@@ -321,11 +324,50 @@ class DAG:
         except CycleError:
             raise DagCycleError(f"DAG {self.dag_id!r} has a cycle") from None
 
+    def set_edge_info(self, upstream_id: str, downstream_id: str, info: dict[str, str]) -> None:
+        """What an edge Label records: ``{"label": ...}`` for the edge upstream -> downstream."""
+        self.edge_info[(upstream_id, downstream_id)] = dict(info)
+
+    def get_edge_info(self, upstream_id: str, downstream_id: str) -> dict[str, str]:
+        return self.edge_info.get((upstream_id, downstream_id), {})
+
     def param(self, name: str, default: Any = NOTSET) -> DagParam:
         """A reference to param ``name``, resolved to its run value when templates render."""
         if default is not NOTSET:
             self.params.update(to_params({name: default}, f"DAG {self.dag_id!r}"))
         return DagParam(self, name)
+
+    def test(
+        self,
+        execution_date: Any = None,
+        run_conf: dict[str, Any] | None = None,
+        *,
+        logical_date: Any = None,
+    ) -> str:
+        """Run this DAG once, here, for the ``if __name__ == "__main__": dag.test()`` idiom:
+        it runs ``flowsched dags test`` itself (a child process, its output on this
+        terminal), so both behave alike; the run's final state, "success" or "failed".
+
+        The DAG is run from what the dags folder holds, like every run, so its file must
+        be in that folder (``core.dags_folder``)."""
+        import json
+        import subprocess
+
+        from flowsched.config import conf
+
+        folder = os.path.realpath(conf.get("core", "dags_folder"))
+        if not os.path.realpath(self.fileloc).startswith(folder + os.sep):
+            raise FlowschedException(
+                f"dag.test(): {self.fileloc} is not in the dags folder {folder}; move it "
+                "there or point core.dags_folder (FLOWSCHED__CORE__DAGS_FOLDER) at its folder"
+            )
+        command = [sys.executable, "-c", CLI_ENTRY_POINT, "dags", "test", self.dag_id]
+        when = to_pendulum(logical_date or execution_date, f"DAG {self.dag_id!r}: dag.test()")
+        if when is not None:
+            command.append(when.isoformat())
+        if run_conf is not None:
+            command += ["--conf", json.dumps(run_conf)]
+        return "success" if subprocess.run(command, check=False).returncode == 0 else "failed"
 
     # --- what other modules read -----------------------------------------------------------
 

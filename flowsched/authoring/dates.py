@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pendulum
 
@@ -37,3 +37,14 @@ def to_timedelta(value: object, what: str) -> timedelta | None:
 
 def iso_utc(value: datetime | None) -> str | None:
     return None if value is None else pendulum.instance(value).in_timezone("UTC").isoformat()
+
+
+def days_ago(
+    n: int, hour: int = 0, minute: int = 0, second: int = 0, microsecond: int = 0
+) -> pendulum.DateTime:
+    """Midnight UTC (or the given time of day) ``n`` days ago: Airflow's old ``start_date``
+    helper, kept for DAG files that still use it."""
+    today = pendulum.instance(datetime.now(UTC)).replace(
+        hour=hour, minute=minute, second=second, microsecond=microsecond
+    )
+    return today - timedelta(days=n)

@@ -4,10 +4,14 @@ A MappedOperator is one node of the DAG; the scheduler makes one task instance p
 element of the product of its expanded inputs, and the runner turns one map index into a
 concrete operator with ``unmap``. The order of that product is fixed here, in
 ``expansion_at``, for both of them: argument names sorted, the last one varying fastest.
+
+``expand_kwargs(list_of_dicts)`` is the same machinery with one input, ``KWARGS_INPUT``,
+whose elements are whole argument dicts: one task instance per dict.
 """
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 from collections.abc import Mapping, Sequence
@@ -20,6 +24,9 @@ from flowsched.authoring.xcom_arg import XComArg, iter_xcom_args
 
 if TYPE_CHECKING:
     from flowsched.authoring.baseoperator import BaseOperator
+
+KWARGS_INPUT = "**kwargs"
+"""The input name of ``expand_kwargs``: each of its elements is a dict of arguments."""
 
 
 def expansion_at(inputs: Mapping[str, Sequence[Any]], map_index: int) -> dict[str, Any]:
@@ -55,14 +62,27 @@ class OperatorPartial:
         self.kwargs.pop("task_group")
 
     def expand(self, **mapped: Any) -> MappedOperator:
+        self._check_mapped_names(mapped, "expand")
+        return self._mapped(mapped)
+
+    def expand_kwargs(self, kwargs_list: Any) -> MappedOperator:
+        """``.expand_kwargs([{"bash_command": "a"}, {"bash_command": "b", "env": {...}}])``,
+        or over an upstream task's list of dicts: one task instance per dict."""
+        for kwargs in literal_kwargs(kwargs_list, self.kwargs["task_id"]):
+            self._check_mapped_names(kwargs, "expand_kwargs")
+        return self._mapped({KWARGS_INPUT: kwargs_list})
+
+    def _check_mapped_names(self, mapped: Mapping[str, Any], method: str) -> None:
         task_id = self.kwargs["task_id"]
-        _refuse_unknown(self.operator_class, mapped, task_id, "expand")
+        _refuse_unknown(self.operator_class, mapped, task_id, method)
         structural = sorted(set(mapped) & accepted_args(_base_operator_class()))
         if structural:
             raise TypeError(
-                f"{self.operator_class.__name__}(task_id={task_id!r}): cannot expand() over "
+                f"{self.operator_class.__name__}(task_id={task_id!r}): cannot {method}() over "
                 f"{', '.join(map(repr, structural))}; set task arguments with partial()"
             )
+
+    def _mapped(self, mapped: dict[str, Any]) -> MappedOperator:
         return MappedOperator(
             operator_class=self.operator_class,
             partial_kwargs=self.kwargs,
@@ -98,7 +118,9 @@ class MappedOperator(DAGNode):
         self.partial_kwargs = partial_kwargs
         self.expand_input = _checked_inputs(expand_input, operator_class, self.task_id)
         self.expand_into = expand_into
-        self._prototype = self._build(_placeholders(self.expand_input))
+        self._prototype = self._build(
+            _placeholders(self.expand_input, operator_class, partial_kwargs, expand_into)
+        )
         self.params = dict(self._prototype.params)
         self._attach()
         for value in [*self.expand_input.values(), *self._templated_partial_values()]:
@@ -137,6 +159,8 @@ class MappedOperator(DAGNode):
         return operator
 
     def _build(self, expanded: Mapping[str, Any]) -> BaseOperator:
+        expanded = dict(expanded)
+        expanded.update(expanded.pop(KWARGS_INPUT, None) or {})
         kwargs = {**self.partial_kwargs, "task_id": self.task_id}
         if self.expand_into is None:
             kwargs.update(expanded)
@@ -175,5 +199,40 @@ def _checked_inputs(inputs: dict[str, Any], operator_class: type, task_id: str) 
     return {k: v if isinstance(v, XComArg) else list(v) for k, v in inputs.items()}
 
 
-def _placeholders(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v[0] if isinstance(v, list) and v else None for k, v in inputs.items()}
+def _placeholders(
+    inputs: Mapping[str, Any], operator_class: type, partial_kwargs: Mapping[str, Any], into: Any
+) -> dict[str, Any]:
+    """Arguments for the prototype: each input's first element, else None (for an
+    ``expand_kwargs`` over an XCom: None for each required argument not given otherwise)."""
+    values = {k: v[0] if isinstance(v, list) and v else None for k, v in inputs.items()}
+    if KWARGS_INPUT in inputs and values[KWARGS_INPUT] is None:
+        if into:  # TaskFlow: the function's arguments
+            signatures = [inspect.signature(partial_kwargs["python_callable"])]
+        else:
+            signatures = [
+                inspect.signature(init)
+                for klass in operator_class.__mro__
+                if klass is not object and (init := klass.__dict__.get("__init__")) is not None
+            ]
+        required = {
+            p.name
+            for signature in signatures
+            for p in signature.parameters.values()
+            if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        }
+        values[KWARGS_INPUT] = dict.fromkeys(required - set(partial_kwargs) - {"self"})
+    return values
+
+
+def literal_kwargs(kwargs_list: Any, task_id: str) -> list[dict[str, Any]]:
+    """The dicts of a literal ``expand_kwargs`` list (none for an XCom, known at run time)."""
+    if isinstance(kwargs_list, XComArg):
+        return []
+    if not isinstance(kwargs_list, list | tuple) or not all(
+        isinstance(item, dict) for item in kwargs_list
+    ):
+        raise TypeError(
+            f"Task {task_id!r}: expand_kwargs() takes a list of dicts or the output of another "
+            f"task, not {kwargs_list!r}"
+        )
+    return list(kwargs_list)

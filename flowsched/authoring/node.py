@@ -39,10 +39,19 @@ class DependencyMixin:
         raise NotImplementedError
 
     def set_downstream(self, other: Dependable) -> None:
-        link(self.leaves, _roots_of(other))
+        for item in _as_list(other):
+            item.add_upstream_nodes(self.leaves)
 
     def set_upstream(self, other: Dependable) -> None:
-        link(_leaves_of(other), self.roots)
+        for item in _as_list(other):
+            item.add_downstream_nodes(self.roots)
+
+    def add_upstream_nodes(self, nodes: list[DAGNode]) -> None:
+        """Make ``nodes`` upstream of this; an edge Label overrides it to label the edges."""
+        link(nodes, self.roots)
+
+    def add_downstream_nodes(self, nodes: list[DAGNode]) -> None:
+        link(self.leaves, nodes)
 
     def __rshift__(self, other: Dependable) -> Dependable:
         self.set_downstream(other)

@@ -92,14 +92,23 @@ def params_from_serialized(data: Mapping[str, Mapping[str, Any]]) -> dict[str, P
     return {name: Param.from_dict(item) for name, item in data.items()}
 
 
-def resolve_params(dag_params: Mapping[str, Any], conf: Mapping[str, Any] | None) -> dict:
+class ParamsDict(dict):
+    """A run's param values by name: what ``context["params"]`` is (Airflow's type of the
+    same name, which DAG files use in annotations)."""
+
+    def dump(self) -> dict[str, Any]:
+        """The values as a plain dict."""
+        return dict(self)
+
+
+def resolve_params(dag_params: Mapping[str, Any], conf: Mapping[str, Any] | None) -> ParamsDict:
     """Param values of one run: each param's default, overridden and validated by the conf.
 
     Conf keys that are not params are passed through, as Airflow does, so ``params.x``
     works for ad-hoc keys of a manual trigger.
     """
     conf = conf or {}
-    resolved = {}
+    resolved = ParamsDict()
     for name, value in dag_params.items():
         param = value if isinstance(value, Param) else Param(value)
         resolved[name] = param.resolve(conf.get(name, NOTSET), name)

@@ -32,10 +32,28 @@ def schedule_to_dict(schedule: Any, dag_id: str) -> dict[str, Any]:
         return _delta(schedule, dag_id)
     if isinstance(schedule, str):
         return _string(schedule.strip(), dag_id)
+    from flowsched.timetables import Timetable  # only DAGs given a timetable object pay for it
+
+    if isinstance(schedule, Timetable):
+        return _timetable(schedule, dag_id)
     raise TypeError(
-        f"DAG {dag_id!r}: schedule must be None, a cron string, a preset such as '@daily' or "
-        f"a timedelta, not {type(schedule).__name__} ({schedule!r})"
+        f"DAG {dag_id!r}: schedule must be None, a cron string, a preset such as '@daily', "
+        f"a timedelta or a timetable, not {type(schedule).__name__} ({schedule!r})"
     )
+
+
+def _timetable(timetable: Any, dag_id: str) -> dict[str, Any]:
+    """A timetable object (Airflow's CronTriggerTimetable, EventsTimetable...) is stored as
+    its serialized form plus its own zone, so the scheduler rebuilds the same schedule."""
+    from flowsched import timetables
+
+    if type(timetable) not in timetables.BUILT_IN:
+        raise DagDefinitionError(
+            f"DAG {dag_id!r}: custom timetable class {type(timetable).__name__} is not "
+            "supported (the scheduler never imports DAG code); use a cron string, a "
+            "timedelta, CronTriggerTimetable or EventsTimetable"
+        )
+    return {**timetable.serialize(), "timezone": timetable.timezone}
 
 
 def _delta(schedule: timedelta, dag_id: str) -> dict[str, Any]:

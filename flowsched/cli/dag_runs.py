@@ -23,12 +23,14 @@ from flowsched.cli.lookups import cli_user, get_dag_model, get_serialized_dag, n
 from flowsched.cli.output import output_option, render
 from flowsched.db import run_rules, session_scope
 from flowsched.db.states import FINISHED_RUN_STATES, DagRunState
-from flowsched.db.tables import DagModel, DagRun, TaskInstance, utcnow
+from flowsched.db.tables import DagModel, DagRun, TaskInstance, TaskInstanceHistory, utcnow
 from flowsched.operations import dags as dag_ops
 from flowsched.operations import runs as run_ops
 from flowsched.operations.runs import delete_runs, trigger_run
 from flowsched.scheduling import runs
+from flowsched.task_logs import log_path
 
+FAILED_TRY_STATES = ("failed", "up_for_retry")
 RUN_COLUMNS = [
     "dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date", "duration",
 ]  # fmt: skip
@@ -156,13 +158,23 @@ def test(dag_id: str, logical_date: str | None, conf_text: str | None) -> None:
     Tries run one at a time (SequentialExecutor), each in a child process, with the same
     readiness rules as the scheduler. A previous test run at the same date is replaced.
     """
+    if test_dag_run(dag_id, logical_date, conf_text) != DagRunState.SUCCESS:
+        raise SystemExit(1)
+
+
+def test_dag_run(dag_id: str, logical_date: str | datetime | None, conf_text: str | None) -> str:
+    """What ``dags test`` and ``dag.test()`` do: one run to its end, here, showing
+    progress, the failed tries' logs and a final table; the run's final state."""
     from flowsched.executors.sequential import SequentialExecutor
     from flowsched.scheduling.inline import run_to_end
 
     scan()
     with session_scope() as session:
         dag = get_serialized_dag(session, dag_id)
-        when = parse_date(logical_date, dag.timezone, "LOGICAL_DATE") if logical_date else utcnow()
+        if isinstance(logical_date, str):
+            when = parse_date(logical_date, dag.timezone, "LOGICAL_DATE")
+        else:
+            when = logical_date or utcnow()
         _replace_test_run(session, dag_id, when)
         run = trigger_run(
             session, dag_id, actor=cli_user(), conf=parse_conf(conf_text), logical_date=when,
@@ -175,10 +187,39 @@ def test(dag_id: str, logical_date: str | None, conf_text: str | None) -> None:
     state = run_to_end(key, SequentialExecutor(), on_pass=progress.show)
     rows = progress.final_rows()
     click.echo()
+    if state != DagRunState.SUCCESS:
+        _print_failed_tries(key)
     render(rows, ["task_id", "map_index", "state", "try_number", "duration"], "table")
     click.echo(f"Run {key[1]}: {state}")
-    if state != DagRunState.SUCCESS:
-        raise SystemExit(1)
+    return state
+
+
+def _print_failed_tries(key: tuple[str, str]) -> None:
+    """The log of every try that failed, traceback included, so that a failing test run
+    explains itself on the terminal (Airflow prints its task logs inline)."""
+    with session_scope(readonly=True) as session:
+        tries = session.execute(
+            select(
+                TaskInstanceHistory.task_id,
+                TaskInstanceHistory.map_index,
+                TaskInstanceHistory.try_number,
+                TaskInstanceHistory.state,
+            )
+            .where(
+                TaskInstanceHistory.dag_id == key[0],
+                TaskInstanceHistory.run_id == key[1],
+                TaskInstanceHistory.state.in_(FAILED_TRY_STATES),
+            )
+            .order_by(TaskInstanceHistory.start_date, TaskInstanceHistory.id)
+        ).all()
+    for task_id, map_index, try_number, try_state in tries:
+        index = f"[{map_index}]" if map_index >= 0 else ""
+        click.echo(f"----- {task_id}{index}, try {try_number} ({try_state}): log -----")
+        path = log_path(key[0], key[1], task_id, map_index, try_number)
+        text = path.read_text(errors="replace") if path.exists() else "(no log was written)\n"
+        click.echo(text, nl=False)
+    if tries:
+        click.echo("-----")
 
 
 def _replace_test_run(session: Session, dag_id: str, when: datetime) -> None:

@@ -17,6 +17,7 @@ from flowsched.cli.dag_runs import parse_date
 from flowsched.cli.errors import fail
 from flowsched.cli.lookups import MAP_INDEX, get_dag_model, reading, scan
 from flowsched.db import session_scope
+from flowsched.db.states import holds_try
 from flowsched.db.tables import TaskInstance, TaskInstanceState, utcnow
 from flowsched.tries import ExecutorEvent, TaskKey
 
@@ -169,12 +170,7 @@ def logs(
 def _running(key: TaskKey) -> bool:
     """Whether the try may still write to its log (queued or running, this try)."""
     with session_scope(readonly=True) as session:
-        row = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
-        return (
-            row is not None
-            and row.try_number == key.try_number
-            and row.state in (TaskInstanceState.QUEUED, TaskInstanceState.RUNNING)
-        )
+        return holds_try(session, key, [TaskInstanceState.QUEUED, TaskInstanceState.RUNNING])
 
 
 from flowsched.cli.task_admin import ADMIN_COMMANDS  # noqa: E402

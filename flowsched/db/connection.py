@@ -12,13 +12,10 @@ from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flowsched.db.base import Base
+from flowsched.exceptions import ConnectionNotFound as ConnectionNotFound  # re-exported
 from flowsched.masking import register_secret
 
 ENV_PREFIX = "FLOWSCHED_CONN_"
-
-
-class ConnectionNotFound(KeyError):
-    pass
 
 
 class Connection(Base):

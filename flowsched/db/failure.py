@@ -19,12 +19,11 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from flowsched.db.history import record_try
+from flowsched.db.history import record_ended_try
 from flowsched.db.states import UNFINISHED_TI_STATES, TaskInstanceState, state_in, transition_ti
 from flowsched.db.tables import DagModel, SerializedDagModel, TaskInstance, utcnow
 from flowsched.exceptions import TaskFailedNoRetry
 from flowsched.task_graph import reachable
-from flowsched.tries import TaskKey
 
 MAX_BACKOFF = timedelta(hours=24)
 
@@ -139,7 +138,7 @@ def fail_try(
     ``ti`` is read for its key, ``try_number``, ``max_tries`` and ``start_date``;
     ``end_date`` defaults to now.
     """
-    key = TaskKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
+    key = ti.key
     retry = may_retry(ti, policy, error)
     now = end_date or utcnow()
     state = TaskInstanceState.UP_FOR_RETRY if retry else TaskInstanceState.FAILED
@@ -158,17 +157,7 @@ def fail_try(
         return None
     if state == TaskInstanceState.FAILED:
         stop_run_if_fail_stop(session, ti.dag_id, ti.run_id, ti.task_id, now)
-    record_try(
-        session,
-        key,
-        state=state,
-        hostname=ti.hostname,
-        pid=ti.pid,
-        start_date=ti.start_date,
-        end_date=now,
-        duration=duration,
-        error=describe(error),
-    )
+    record_ended_try(session, ti, state=state, end_date=now, error=describe(error))
     return state
 
 

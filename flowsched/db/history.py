@@ -6,24 +6,15 @@ that is still running, and a try that died mid-way keeps its start.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from flowsched.db import rows_changed
-from flowsched.db.tables import TaskInstanceHistory
+from flowsched.db.tables import TaskInstance, TaskInstanceHistory
 from flowsched.tries import TaskKey
-
-
-def _where(key: TaskKey) -> list[ColumnElement[bool]]:
-    return [
-        TaskInstanceHistory.dag_id == key.dag_id,
-        TaskInstanceHistory.run_id == key.run_id,
-        TaskInstanceHistory.task_id == key.task_id,
-        TaskInstanceHistory.map_index == key.map_index,
-        TaskInstanceHistory.try_number == key.try_number,
-    ]
 
 
 def record_try(
@@ -36,10 +27,28 @@ def record_try(
     if exists is not False:
         statement = (
             update(TaskInstanceHistory)
-            .where(*_where(key))
+            .where(*TaskInstanceHistory.of_try(key))
             .values(**values)
             .execution_options(synchronize_session=False)
         )
         if rows_changed(session, statement) == 1:
             return
     session.add(TaskInstanceHistory(**key._asdict(), **values))
+
+
+def record_ended_try(
+    session: Session, ti: TaskInstance, *, state: str, end_date: datetime, error: str | None
+) -> None:
+    """Complete the row of ``ti``'s current try, ended in ``state`` outside its own
+    process (failed or lost): the try cannot write its row itself any more."""
+    record_try(
+        session,
+        ti.key,
+        state=state,
+        hostname=ti.hostname,
+        pid=ti.pid,
+        start_date=ti.start_date,
+        end_date=end_date,
+        duration=(end_date - ti.start_date).total_seconds() if ti.start_date else None,
+        error=error,
+    )

@@ -7,7 +7,7 @@ of silently overwriting the winner. This is what keeps "no try runs twice" true.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from flowsched.db import rows_changed
 from flowsched.db.dagrun import DagRun
 from flowsched.db.taskinstance import TaskInstance
+from flowsched.tries import TaskKey
 
 
 class DagRunState(StrEnum):
@@ -92,6 +93,13 @@ def transition_ti(
     if try_number is not None:
         statement = statement.where(TaskInstance.try_number == try_number)
     return rows_changed(session, statement) == 1
+
+
+def holds_try(session: Session, key: TaskKey, states: Collection[str]) -> bool:
+    """Whether the task instance still holds try ``key`` in one of ``states`` (a later try,
+    or a clear, means that this one is over)."""
+    row = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
+    return row is not None and row.try_number == key.try_number and row.state in states
 
 
 def transition_run(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ColumnElement, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from flowsched.db.base import ID_LENGTH, Base, UtcDateTime, utcnow
+from flowsched.tries import TaskKey
 
 
 class _TryColumns:
@@ -27,6 +28,18 @@ class _TryColumns:
     pid: Mapped[int | None] = mapped_column(Integer)
     executor: Mapped[str | None] = mapped_column(String(100))
     queued_dttm: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @classmethod
+    def of_try(cls, key: TaskKey) -> list[ColumnElement[bool]]:
+        """WHERE conditions for ``key``: the task instance while it holds that try, or
+        that try's history row."""
+        return [
+            cls.dag_id == key.dag_id,
+            cls.run_id == key.run_id,
+            cls.task_id == key.task_id,
+            cls.map_index == key.map_index,
+            cls.try_number == key.try_number,
+        ]
 
 
 class TaskInstance(_TryColumns, Base):
@@ -55,6 +68,11 @@ class TaskInstance(_TryColumns, Base):
     # A deferred try's trigger and where it resumes (runner/deferral.py); None otherwise.
     deferral: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def key(self) -> TaskKey:
+        """The current try's key (as Airflow's ``TaskInstance.key``)."""
+        return TaskKey(self.dag_id, self.run_id, self.task_id, self.map_index, self.try_number)
 
     __table_args__ = (
         Index("ix_task_instance_state", "state", "dag_id", "run_id"),

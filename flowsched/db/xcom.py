@@ -10,6 +10,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from flowsched.db.base import ID_LENGTH, Base, UtcDateTime, utcnow
 
 RETURN_VALUE_KEY = "return_value"
+SKIPPED_KEY = "skipmixin_key"
+"""Airflow's key for what a branch or short circuit skipped: ``{"skipped": [task ids]}``,
+kept so that a skipped task that is cleared is skipped again rather than run."""
 
 
 class XCom(Base):

@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from flowsched.db import session_scope
-from flowsched.db.tables import TaskInstance, TaskInstanceState
+from flowsched.db.states import TaskInstanceState, holds_try
 from flowsched.executors.celery_message import read_message
 from flowsched.runner.queued_try import run_queued_try
 from flowsched.tries import ExecutorEvent, TaskKey
@@ -36,12 +36,7 @@ def run_try_message(key: list[Any], fileloc: str, dags_relative: str | None) -> 
 
 def _still_queued(key: TaskKey) -> bool:
     with session_scope(readonly=True) as session:
-        row = session.get(TaskInstance, (key.dag_id, key.run_id, key.task_id, key.map_index))
-        return (
-            row is not None
-            and row.state == TaskInstanceState.QUEUED
-            and row.try_number == key.try_number
-        )
+        return holds_try(session, key, [TaskInstanceState.QUEUED])
 
 
 def _log_end(event: ExecutorEvent) -> None:

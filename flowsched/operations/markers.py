@@ -90,7 +90,7 @@ def _marker_fields(
     """The marker's target as its try rendered it, or (if it has not run) its templates
     rendered now against its run, without the DAG file (no user macros: as Airflow's
     webserver, which renders from the serialized DAG)."""
-    from flowsched.authoring.context import make_context
+    from flowsched.authoring.context import context_of_run
     from flowsched.authoring.templating import jinja_env_for, render_value
 
     templates = dict(marker.extra or {})
@@ -103,13 +103,9 @@ def _marker_fields(
     )
     if rendered and all(rendered.get(name) for name in ("external_dag_id", "external_task_id")):
         return {**templates, **rendered}
-    context = make_context(
+    context = context_of_run(
         dag=dag,  # type: ignore[arg-type]  # the context reads only its id and params
         task=None,
-        run_id=run.run_id,
-        logical_date=run.logical_date,
-        data_interval_start=run.data_interval_start,
-        data_interval_end=run.data_interval_end,
         dag_run=run,
     )
     env = jinja_env_for(None)

@@ -6,8 +6,8 @@ import os
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
 
 from flowsched.authoring.baseoperator import BaseOperator
 from flowsched.exceptions import FlowschedException, TaskSkipped
@@ -18,7 +18,7 @@ class BashOperator(BaseOperator):
     everything the command started. Exit code ``skip_on_exit_code`` (99) skips the task;
     any other non-zero exit fails it. Returns the last line of output, as Airflow does."""
 
-    template_fields = ("bash_command", "env", "cwd")
+    template_fields: ClassVar[Sequence[str]] = ("bash_command", "env", "cwd")
     template_ext = (".sh", ".bash")
     ui_color = "#f0ede4"
 
@@ -42,7 +42,7 @@ class BashOperator(BaseOperator):
         self.cwd = cwd
         self._process: subprocess.Popen[bytes] | None = None
 
-    def execute(self, context: dict[str, Any]) -> str | None:
+    def execute(self, context: dict[str, Any]) -> str:
         if self.cwd is not None and not os.path.isdir(self.cwd):
             raise FlowschedException(f"Task {self.task_id!r}: cwd {self.cwd!r} is not a directory")
         if self.cwd is not None:
@@ -50,7 +50,7 @@ class BashOperator(BaseOperator):
         with tempfile.TemporaryDirectory(prefix="flowsched-bash-") as scratch:
             return self._run(scratch, context)
 
-    def _run(self, cwd: str, context: dict[str, Any]) -> str | None:
+    def _run(self, cwd: str, context: dict[str, Any]) -> str:
         self.log.info("Running command: %s", self.bash_command)
         self._process = subprocess.Popen(
             ["bash", "-c", self.bash_command],
@@ -74,11 +74,13 @@ class BashOperator(BaseOperator):
             )
         return last_line
 
-    def _stream_output(self, process: subprocess.Popen[bytes]) -> str | None:
+    def _stream_output(self, process: subprocess.Popen[bytes]) -> str:
+        """Log each line; the last one is the result (``""`` for no output, as in Airflow,
+        whose XCom is then the empty string, not missing)."""
         assert process.stdout is not None
-        last_line = None
+        last_line = ""
         for raw in iter(process.stdout.readline, b""):
-            last_line = raw.decode(self.output_encoding, errors="backslashreplace").rstrip("\n")
+            last_line = raw.decode(self.output_encoding, errors="backslashreplace").rstrip()
             self.log.info("%s", last_line)
         return last_line
 

@@ -53,6 +53,11 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
         "has_on_success_callback": bool(dag.callbacks("on_success_callback")),
         "has_on_failure_callback": bool(dag.callbacks("on_failure_callback")),
         "task_groups": {gid: _group(group) for gid, group in dag.task_group_dict.items()},
+        "edge_labels": sorted(
+            [up, down, info["label"]]
+            for (up, down), info in dag.edge_info.items()
+            if "label" in info
+        ),
         "tasks": [_task(task, weights[task.task_id]) for task in dag.topological_sort()],
     }
 
@@ -140,7 +145,17 @@ def _task(task: DAGNode, weight: int) -> dict[str, Any]:
         "mapped": _mapped(task) if task.is_mapped else None,
         "extra_links": list(op.extra_links),
         "extra": _ensure_json(op.serialized_extra(), f"Task {task.task_id!r}"),
+        "skips_downstream": _skips_downstream(op),
     }
+
+
+def _skips_downstream(operator: Any) -> bool:
+    """Whether the task may skip tasks below it (a branch, a short circuit): readiness then
+    consults its recorded choice when one of those tasks is cleared."""
+    from flowsched.authoring.baseoperator import BaseOperator
+
+    method = getattr(type(operator), "downstream_to_skip", BaseOperator.downstream_to_skip)
+    return method is not BaseOperator.downstream_to_skip
 
 
 def _mapped(task: Any) -> dict[str, Any]:

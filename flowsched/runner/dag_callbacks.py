@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 def run(dag_id: str, run_id: str, state: str, reason: str) -> None:
     """Import the DAG file and call the run's DAG-level callbacks for ``state``."""
-    from flowsched.authoring.context import make_context
+    from flowsched.authoring.context import context_of_run
     from flowsched.runner.callbacks import run_callbacks
     from flowsched.runner.loader import load_dag
 
@@ -40,15 +40,7 @@ def run(dag_id: str, run_id: str, state: str, reason: str) -> None:
         session.expunge(dag_run)  # a plain object for the callbacks, after the session ends
         fileloc = session.scalars(select(DagModel.fileloc).where(DagModel.dag_id == dag_id)).one()
     dag = load_dag(fileloc, dag_id)
-    context = make_context(
-        dag=dag,
-        task=None,
-        run_id=run_id,
-        logical_date=dag_run.logical_date,
-        data_interval_start=dag_run.data_interval_start,
-        data_interval_end=dag_run.data_interval_end,
-        dag_run=dag_run,
-    )
+    context = context_of_run(dag=dag, task=None, dag_run=dag_run)
     context["reason"] = reason
     if state == SLA_MISS:
         _sla_miss_callbacks(dag, run_id)

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from flowsched.authoring.context import current_context
 from flowsched.authoring.templating import jinja_env_for
 from flowsched.authoring.xcom_values import ensure_json
 from flowsched.db.failure import TryError
 from flowsched.db.tables import TaskInstanceState
-from flowsched.db.xcom import RETURN_VALUE_KEY
+from flowsched.db.xcom import RETURN_VALUE_KEY, SKIPPED_KEY
 from flowsched.exceptions import RescheduleTask, TaskDeferred, TaskSkipped
 from flowsched.masking import mask_secrets
 from flowsched.runner.callbacks import run_callbacks
@@ -68,7 +69,7 @@ class TryResult:
         return cls(
             state=outcome.state,
             ended_at=ended_at,
-            xcoms=xcoms_of(task, outcome.result),
+            xcoms=xcoms_of(task, outcome.result, outcome.skip),
             skip=outcome.skip,
             reschedule_date=outcome.reschedule_date,
             error=TryError.of(error) if error is not None else None,
@@ -114,7 +115,10 @@ def run_task(
         task.pre_execute(context)
         run_callbacks(task.on_execute_callback, context, "on_execute")
         timeout = task.execution_timeout
-        with execution_timeout(timeout.total_seconds() if timeout else None):
+        with (
+            execution_timeout(timeout.total_seconds() if timeout else None),
+            current_context(context),
+        ):
             if resumption is None:
                 result = task.execute(context)
             else:
@@ -166,11 +170,13 @@ def _kill(task: BaseOperator) -> None:
         logger.exception("on_kill of task %r failed", task.task_id)
 
 
-def xcoms_of(task: Any, result: Any) -> dict[str, Any]:
-    """The XComs a successful result is stored as (``multiple_outputs`` adds one per key)."""
+def xcoms_of(task: Any, result: Any, skip: set[str] | frozenset[str] = frozenset()) -> dict:
+    """The XComs a successful result is stored as (``multiple_outputs`` adds one per key),
+    and the tasks it skipped, as Airflow records a branch's choice."""
+    values: dict[str, Any] = {SKIPPED_KEY: {"skipped": sorted(skip)}} if skip else {}
     if result is None:
-        return {}
-    values = {RETURN_VALUE_KEY: result}
+        return values
+    values[RETURN_VALUE_KEY] = result
     if task.multiple_outputs:
         values.update({str(key): value for key, value in result.items()})
     return values

@@ -21,14 +21,7 @@ def beat(key: TaskKey, pid: int) -> bool:
     running this try."""
     statement = (
         update(TaskInstance)
-        .where(
-            TaskInstance.dag_id == key.dag_id,
-            TaskInstance.run_id == key.run_id,
-            TaskInstance.task_id == key.task_id,
-            TaskInstance.map_index == key.map_index,
-            TaskInstance.try_number == key.try_number,
-            TaskInstance.state == TaskInstanceState.RUNNING,
-        )
+        .where(*TaskInstance.of_try(key), TaskInstance.state == TaskInstanceState.RUNNING)
         .values(last_heartbeat_at=utcnow(), pid=pid)
         .execution_options(synchronize_session=False)
     )

@@ -15,13 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from flowsched.exceptions import TaskInterrupted, TaskTimeout
 
-class TaskInterrupted(BaseException):
-    """The try was stopped from outside its code."""
-
-
-class TaskTimeout(TaskInterrupted):
-    """The try ran longer than the task's ``execution_timeout``."""
+__all__ = ["TaskInterrupted", "TaskTimeout", "execution_timeout", "timeout_message"]
 
 
 def timeout_message(seconds: float) -> str:

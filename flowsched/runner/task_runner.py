@@ -238,14 +238,7 @@ def _record_history(session: Session, key: TaskKey, *, exists: bool, **values: A
 
 
 def _running(key: TaskKey) -> list[ColumnElement[bool]]:
-    return [
-        TaskInstance.dag_id == key.dag_id,
-        TaskInstance.run_id == key.run_id,
-        TaskInstance.task_id == key.task_id,
-        TaskInstance.map_index == key.map_index,
-        TaskInstance.try_number == key.try_number,
-        TaskInstance.state == State.RUNNING,
-    ]
+    return [*TaskInstance.of_try(key), TaskInstance.state == State.RUNNING]
 
 
 def store_rendered(key: TaskKey, fields: dict[str, Any]) -> None:

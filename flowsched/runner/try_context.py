@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from flowsched.authoring.context import make_context
+from flowsched.authoring.context import context_of_run
 from flowsched.db.tables import DagRun, DagRunState
 
 if TYPE_CHECKING:
@@ -43,13 +43,9 @@ def try_context(
     *,
     test_mode: bool = False,
 ) -> dict[str, Any]:
-    return make_context(
+    return context_of_run(
         dag=dag,
         task=task,
-        run_id=dag_run.run_id,
-        logical_date=dag_run.logical_date,
-        data_interval_start=dag_run.data_interval_start,
-        data_interval_end=dag_run.data_interval_end,
         dag_run=dag_run,
         ti=ti,
         map_index=ti.map_index,

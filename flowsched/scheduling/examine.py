@@ -7,6 +7,7 @@ whatever its size: one SELECT of its rows, and one guarded UPDATE per kind of ch
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,8 @@ from sqlalchemy.orm import Session
 from flowsched.db.bulk import transition_many
 from flowsched.db.states import FINISHED_TI_STATES, UNFINISHED_TI_STATES, DagRunState
 from flowsched.db.states import TaskInstanceState as TI
-from flowsched.db.tables import DagRun, TaskInstance
+from flowsched.db.tables import DagRun, TaskInstance, XCom
+from flowsched.db.xcom import SKIPPED_KEY
 from flowsched.scheduling import finishing, mapping
 from flowsched.scheduling.claims import RunRef
 from flowsched.scheduling.readiness import Decision, TIKey, TIRow, decide
@@ -57,9 +59,10 @@ def _examine_all(session: Session, dag: SerializedDAG, run: RunRef, now: datetim
         ended = finishing.time_out(session, dag, run, states, now)
         return Examined(None, DagRunState.FAILED if ended else None)
     past = past_states(session, dag, run)
+    branch_skips = recorded_skips(session, dag, run)
     clean = True
     for _ in range(1 + sum(task.is_mapped for task in dag.tasks)):
-        decision = decide(dag, rows, now, past)
+        decision = decide(dag, rows, now, past, branch_skips=branch_skips)
         clean &= _settle(session, run, decision, now)
         if not decision.expand:
             break
@@ -101,7 +104,8 @@ def _examine_downstream(
 
 def _needs_full_look(dag: SerializedDAG, task_id: str) -> bool:
     task = dag.task_dict[task_id]
-    return task.is_mapped or task.depends_on_past
+    below_a_branch = not dag.skipping_task_ids.isdisjoint(task.upstream_task_ids)
+    return task.is_mapped or task.depends_on_past or below_a_branch
 
 
 _UNFINISHED = (
@@ -173,6 +177,22 @@ def past_states(
         )
     )
     return {(task_id, index): state for task_id, index, state in rows}
+
+
+def recorded_skips(session: Session, dag: SerializedDAG, run: RunRef) -> dict[str, set[str]]:
+    """What each branch or short circuit of the run recorded as skipped (by its task id);
+    read only for DAGs that have such tasks."""
+    if not dag.skipping_task_ids:
+        return {}
+    rows = session.execute(
+        select(XCom.task_id, XCom.value).where(
+            XCom.dag_id == run.dag_id, XCom.run_id == run.run_id, XCom.key == SKIPPED_KEY
+        )
+    )
+    skips: dict[str, set[str]] = {}
+    for task_id, value in rows:
+        skips.setdefault(task_id, set()).update(json.loads(value).get("skipped", ()))
+    return skips
 
 
 def _settle(session: Session, run: RunRef, decision: Decision, now: datetime) -> bool:

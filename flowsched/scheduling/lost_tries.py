@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from flowsched.config import conf
 from flowsched.db.failure import FailurePolicy, fail_try
-from flowsched.db.history import record_try
+from flowsched.db.history import record_ended_try
 from flowsched.db.states import TaskInstanceState, transition_ti
 from flowsched.db.tables import DagModel, TaskInstance, utcnow
 from flowsched.notify.failure_alerts import alert_after_commit
@@ -83,25 +83,21 @@ class Settled:
     def _send_again(self, session: Session, ti: TaskInstance) -> None:
         fileloc = session.scalar(select(DagModel.fileloc).where(DagModel.dag_id == ti.dag_id))
         if fileloc is not None:
-            key = TaskKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
+            key = ti.key
             self.resend.append(Dispatch(key, fileloc, ti.queue))
 
 
 def _send_again_to_record(session: Session, ti: TaskInstance, reason: str) -> bool:
     """A lost try whose code ended (its outcome is beside its log): back to ``queued``,
     same try, so that a supervisor records that outcome. True if so."""
-    key = TaskKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
+    key = ti.key
     if not outcome_path(*key).exists():
         return False
     won = transition_ti(
         session,
-        dag_id=ti.dag_id,
-        run_id=ti.run_id,
-        task_id=ti.task_id,
-        map_index=ti.map_index,
+        **key._asdict(),  # try_number included: only while it still holds the lost try
         expected=[State.RUNNING],
         new=State.QUEUED,
-        try_number=ti.try_number,
         queued_dttm=utcnow(),
     )
     if won:
@@ -116,7 +112,7 @@ def rerun_lost_try(session: Session, store: DagStore, ti: TaskInstance, reason: 
     the task instance first)."""
     dag = store.get(session, ti.dag_id)
     policy = policy_of(dag.task_dict.get(ti.task_id) if dag else None)
-    key = TaskKey(ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
+    key = ti.key
     limit = conf.core.max_platform_retries
     if ti.platform_retries >= limit:
         message = (
@@ -133,13 +129,9 @@ def rerun_lost_try(session: Session, store: DagStore, ti: TaskInstance, reason: 
     duration = (now - ti.start_date).total_seconds() if ti.start_date else None
     won = transition_ti(
         session,
-        dag_id=ti.dag_id,
-        run_id=ti.run_id,
-        task_id=ti.task_id,
-        map_index=ti.map_index,
+        **key._asdict(),  # try_number included: only while it still holds the lost try
         expected=[State.QUEUED, State.RUNNING],
         new=State.UP_FOR_RETRY,
-        try_number=ti.try_number,
         end_date=now,
         duration=duration,
         next_try_at=now,
@@ -148,17 +140,7 @@ def rerun_lost_try(session: Session, store: DagStore, ti: TaskInstance, reason: 
     )
     if not won:
         return None
-    record_try(
-        session,
-        key,
-        state=State.UP_FOR_RETRY,
-        hostname=ti.hostname,
-        pid=ti.pid,
-        start_date=ti.start_date,
-        end_date=now,
-        duration=duration,
-        error=message,
-    )
+    record_ended_try(session, ti, state=State.UP_FOR_RETRY, end_date=now, error=message)
     _tell(key, message)
     return State.UP_FOR_RETRY
 

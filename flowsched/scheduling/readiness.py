@@ -50,11 +50,14 @@ def decide(
     now: datetime,
     past: Mapping[TIKey, str | None] | None = None,
     only: Collection[str] | None = None,
+    branch_skips: Mapping[str, Collection[str]] | None = None,
 ) -> Decision:
     """Sweep one run. ``past`` holds the previous run's states of the depends_on_past tasks
     and of the tasks right downstream of the wait_for_downstream ones (None when there is
     no previous run). With ``only``, just those tasks are looked at (``rows`` must then
-    hold them and their upstream tasks)."""
+    hold them and their upstream tasks). ``branch_skips`` holds what each branch of the run
+    chose to skip: such a task, once cleared, is skipped again (Airflow's
+    NotPreviouslySkippedDep)."""
     decision = Decision()
     previous = PreviousRun.of(past)
     by_task: dict[str, list[int]] = defaultdict(list)
@@ -67,7 +70,7 @@ def decide(
             i for i in by_task.get(task.task_id, ()) if decision.states[(task.task_id, i)] is None
         ]
         if waiting:
-            _sweep_task(task, waiting, by_task, previous, decision)
+            _sweep_task(task, waiting, by_task, previous, decision, branch_skips or {})
     return decision
 
 
@@ -104,6 +107,7 @@ def _sweep_task(
     by_task: Mapping[str, list[int]],
     previous: PreviousRun | None,
     decision: Decision,
+    branch_skips: Mapping[str, Collection[str]],
 ) -> None:
     upstream_states = (
         decision.states[(up, i)] for up in task.upstream_task_ids for i in by_task.get(up, ())
@@ -111,6 +115,8 @@ def _sweep_task(
     verdict = evaluate(task.trigger_rule, UpstreamCounts.of(upstream_states))
     if verdict is Verdict.WAIT:
         return
+    if verdict is Verdict.READY and _skipped_by_branch(task, branch_skips):
+        verdict = Verdict.SKIP
     if verdict is Verdict.SKIP and task.wait_for_past_depends_before_skipping:
         waiting = [i for i in waiting if _past_allows(task, previous, (task.task_id, i))]
     if verdict is not Verdict.READY:
@@ -127,6 +133,10 @@ def _sweep_task(
             continue
         decision.new_try.append(key)
         decision.states[key] = TI.SCHEDULED
+
+
+def _skipped_by_branch(task: SerializedTask, branch_skips: Mapping[str, Collection[str]]) -> bool:
+    return any(task.task_id in branch_skips.get(up, ()) for up in task.upstream_task_ids)
 
 
 @dataclass(frozen=True)

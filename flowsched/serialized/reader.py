@@ -120,6 +120,7 @@ class SerializedTask:
     doc_rst: str | None = None
     extra_links: tuple[str, ...] = ()
     extra: Mapping[str, Any] | None = None
+    skips_downstream: bool = False
 
     @property
     def is_mapped(self) -> bool:
@@ -185,6 +186,7 @@ class SerializedTask:
             doc_rst=d.get("doc_rst"),
             extra_links=tuple(d.get("extra_links", ())),
             extra=d.get("extra"),
+            skips_downstream=d.get("skips_downstream", False),
         )
 
 
@@ -223,6 +225,7 @@ class SerializedDAG:
         self.has_on_success_callback: bool = data["has_on_success_callback"]
         self.has_on_failure_callback: bool = data["has_on_failure_callback"]
         self.task_groups: dict[str, dict[str, Any]] = dict(data.get("task_groups", {}))
+        self.edge_labels: list[list[str]] = list(data.get("edge_labels", []))
         self.tasks = [SerializedTask.from_dict(task) for task in data["tasks"]]
         self.task_dict = {task.task_id: task for task in self.tasks}
 
@@ -259,6 +262,11 @@ class SerializedDAG:
         """Upstream before downstream; among ready tasks, the one defined first goes first."""
         upstream = {task.task_id: task.upstream_task_ids for task in self.tasks}
         return [self.task_dict[task_id] for task_id in topological_order(upstream)]
+
+    @cached_property
+    def skipping_task_ids(self) -> frozenset[str]:
+        """Tasks that may skip others (branches, short circuits)."""
+        return frozenset(task.task_id for task in self.tasks if task.skips_downstream)
 
     def get_flat_relative_ids(self, task_id: str, upstream: bool = False) -> set[str]:
         """Every task reachable from ``task_id`` (e.g. to clear "with downstream")."""

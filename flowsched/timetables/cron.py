@@ -28,15 +28,16 @@ from flowsched.timetables.describe import describe_cron
 from flowsched.timetables.wallclock import to_utc
 
 
-class CronTimetable(PeriodicTimetable):
-    """A cron expression or preset (@hourly, @daily, ...) read in the DAG's zone."""
+class CronExpression:
+    """A cron expression and its fires in the timetable's zone, shown as the expression
+    and in words: shared by the cron schedules (CronTimetable, CronTriggerTimetable)."""
 
-    kind = "cron"
+    expr: str
+    times: CronTimes
 
-    def __init__(self, expr: str, timezone: str | tzinfo = "UTC") -> None:
-        super().__init__(timezone)
+    def _set_cron(self, expr: str, zone: tzinfo) -> None:
         self.expr = expr.strip()
-        self.times = CronTimes(self.expr, self.zone)
+        self.times = CronTimes(self.expr, zone)
 
     @property
     def summary(self) -> str:
@@ -45,6 +46,16 @@ class CronTimetable(PeriodicTimetable):
     @property
     def description(self) -> str:
         return describe_cron(self.expr)
+
+
+class CronTimetable(CronExpression, PeriodicTimetable):
+    """A cron expression or preset (@hourly, @daily, ...) read in the DAG's zone."""
+
+    kind = "cron"
+
+    def __init__(self, expr: str, timezone: str | tzinfo = "UTC") -> None:
+        super().__init__(timezone)
+        self._set_cron(expr, self.zone)
 
     def serialize(self) -> dict[str, Any]:
         return {"kind": self.kind, "expr": self.expr}

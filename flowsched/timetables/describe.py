@@ -45,8 +45,10 @@ def _plural(count: float, unit: str) -> str:
 def describe_schedule(schedule: dict[str, Any]) -> str:
     """Words for a serialized schedule: {"kind": ..., "expr"/"seconds": ...}."""
     kind = schedule["kind"]
-    if kind == "cron":
+    if kind in ("cron", "cron_trigger"):
         return describe_cron(schedule["expr"])
+    if kind == "events":
+        return schedule["description"] or f"{len(schedule['events'])} listed events"
     if kind == "delta":
         return describe_delta(timedelta(seconds=schedule["seconds"]))
     words = {"none": NEVER_WORDS, "once": ONCE_WORDS, "continuous": CONTINUOUS_WORDS}

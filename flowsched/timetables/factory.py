@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from flowsched.timetables.base import Timetable
 from flowsched.timetables.cron import CronTimetable
+from flowsched.timetables.events import EventsTimetable
 from flowsched.timetables.interval import DeltaTimetable
 from flowsched.timetables.presets import ContinuousTimetable, NullTimetable, OnceTimetable
+from flowsched.timetables.trigger import CronTriggerTimetable
 
 Schedule = str | timedelta | None
 
@@ -37,8 +39,21 @@ def timetable_from_schedule(schedule: Schedule, timezone: str | tzinfo = "UTC") 
 
 
 def timetable_from_serialized(schedule: dict[str, Any], timezone: str | tzinfo) -> Timetable:
-    """The inverse of Timetable.serialize()."""
+    """The inverse of Timetable.serialize(). A timetable object given to a DAG keeps its own
+    zone (``"timezone"`` in the dict); otherwise the schedule is read in the DAG's."""
     kind = schedule.get("kind")
+    timezone = schedule.get("timezone") or timezone
+    if kind == "cron_trigger":
+        interval = timedelta(seconds=schedule["interval"])
+        return CronTriggerTimetable(schedule["expr"], timezone=timezone, interval=interval)
+    if kind == "events":
+        dates = [datetime.fromisoformat(date) for date in schedule["events"]]
+        return EventsTimetable(
+            dates,
+            schedule["restrict_to_events"],
+            presorted=True,
+            description=schedule["description"],
+        )
     if kind == "cron":
         return CronTimetable(schedule["expr"], timezone)
     if kind == "delta":

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from flowsched.timetables.base import DagRunInfo, DataInterval, PeriodicTimetable, as_pendulum
+from flowsched.timetables.cron import CronTimetable
 from flowsched.timetables.describe import describe_delta
 from flowsched.timetables.wallclock import to_utc
 
@@ -55,3 +56,8 @@ class DeltaTimetable(PeriodicTimetable):
         end = start + self.delta
         interval = DataInterval(as_pendulum(start), as_pendulum(end))
         return DagRunInfo(interval.end, interval)
+
+
+# Airflow's names (``airflow.timetables.interval``) for the two interval schedules.
+CronDataIntervalTimetable = CronTimetable
+DeltaDataIntervalTimetable = DeltaTimetable

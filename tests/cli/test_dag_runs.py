@@ -35,7 +35,7 @@ DAGS = """
         first >> EmptyOperator(task_id="second")
 
     with DAG("broken", schedule=None, start_date=START):
-        boom = BashOperator(task_id="boom", bash_command="exit 1")
+        boom = BashOperator(task_id="boom", bash_command="echo about to fail; exit 1")
         boom >> EmptyOperator(task_id="after_boom")
 """
 
@@ -226,3 +226,41 @@ def test_dags_test_exits_1_when_the_run_fails(folder: Path) -> None:
     with session_scope(readonly=True) as session:
         states = dict(session.execute(select(TaskInstance.task_id, TaskInstance.state)).all())
     assert states == {"boom": "failed", "after_boom": "upstream_failed"}
+
+
+def test_dags_test_prints_the_log_of_a_failed_try_with_its_traceback(folder: Path) -> None:
+    result = dags_test("broken")
+    log = result.stdout.split("----- boom, try 1 (failed): log -----", 1)[1]
+    assert "about to fail" in log
+    assert "Traceback (most recent call last)" in log
+    assert "non-zero exit code 1" in log
+    assert log.index("non-zero exit code 1") < result.stdout.index("Run test__")
+
+
+def test_dag_test_in_a_dag_file_run_as_a_script_runs_the_dag_like_dags_test(
+    folder: Path,
+) -> None:
+    script = folder / "scripted.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import pendulum
+            from flowsched.models.dag import DAG
+            from flowsched.operators.bash import BashOperator
+
+            with DAG("scripted", schedule=None, start_date=pendulum.datetime(2024, 1, 1)) as dag:
+                BashOperator(task_id="hello", bash_command="echo {{ params.who }}")
+
+            if __name__ == "__main__":
+                print("final state:", dag.test(run_conf={"who": "you"}))
+            """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "hello: success" in result.stdout
+    assert result.stdout.rstrip().endswith("final state: success")
+    [run] = runs("scripted")
+    assert (run.run_type, run.state, run.conf) == ("test", "success", {"who": "you"})

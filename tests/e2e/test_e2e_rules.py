@@ -10,19 +10,23 @@ import pytest
 from sqlalchemy import select
 
 from flowsched.db import session_scope
-from flowsched.db.tables import TaskInstanceHistory
+from flowsched.db.tables import TaskInstance, TaskInstanceHistory
 from tests.e2e.support import (
     Scheduler,
     finished_run,
     flowsched,
+    runs_of,
     ti_states,
     tis_of,
+    unpause,
     wait_for,
+    wait_for_dag,
     write_dag,
     xcom_value,
 )
 
 pytestmark = pytest.mark.e2e
+EXAMPLES = Path(__file__).parents[1] / "airflow_compat" / "example_dags"
 
 # task id: (trigger rule, upstream task ids, expected final state)
 RULE_CASES = {
@@ -202,3 +206,40 @@ def test_retries_happen_as_configured_and_every_try_is_kept(
     assert sorted(p.name for p in logs.iterdir()) == [f"attempt={n}.log" for n in (1, 2, 3)]
     assert "broken for good" in (logs / "attempt=2.log").read_text()
     assert scheduler.stop() == 0
+
+
+def test_a_cleared_task_that_a_branch_skipped_is_skipped_again(
+    scheduler: Scheduler, dags_folder: Path
+) -> None:
+    """Airflow's own example_nested_branch_dag: branch_1 chose true_1, so false_1 was
+    skipped; clearing false_1 must not run it (Airflow re-applies the branch's choice)."""
+    example = EXAMPLES / "example_nested_branch_dag.py"
+    (dags_folder / example.name).write_text(example.read_text().replace("airflow", "flowsched"))
+    dag_id = "example_nested_branch_dag"
+    scheduler.start()
+    wait_for_dag(dag_id)
+    unpause(dag_id)
+    run = wait_for(lambda: finished_run(dag_id), "the scheduled run to end")
+    assert ti_states(dag_id, run.run_id)["false_1"] == "skipped"
+    skipped_at = false_1_of(dag_id).end_date
+
+    flowsched("tasks", "clear", dag_id, "-t", "^false_1$", "--run-id", run.run_id, "--yes")
+    wait_for(
+        lambda: false_1_of(dag_id).end_date != skipped_at and finished_run(dag_id) is not None,
+        "the cleared task to be settled again",
+    )
+    states = ti_states(dag_id, run.run_id)
+    assert states["false_1"] == "skipped"
+    assert (states["branch_2"], states["true_1"], states["join_1"]) == (
+        "skipped",
+        "success",
+        "success",
+    )
+    assert false_1_of(dag_id).try_number == 0  # it never ran
+    assert runs_of(dag_id)[0].state == "success"
+    assert scheduler.stop() == 0
+
+
+def false_1_of(dag_id: str) -> TaskInstance:
+    [ti] = [ti for ti in tis_of(dag_id) if ti.task_id == "false_1"]
+    return ti

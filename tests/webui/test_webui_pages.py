@@ -72,6 +72,13 @@ def test_graph_is_an_svg_coloured_by_the_chosen_run(admin, etl):
     assert 'class="node state-failed"' in page  # transform failed in that run
 
 
+def test_graph_draws_edge_labels_on_their_edges(admin, app):
+    add_dag("labelled", edge_labels=[["extract", "transform", "rows > 0"]])
+    page = admin.get("/dags/labelled/graph").get_data(as_text=True)
+    assert page.count('class="edge-label"') == 1
+    assert ">rows &gt; 0</text>" in page
+
+
 def test_runs_list_has_durations(admin, etl):
     page = admin.get("/dags/etl/runs").get_data(as_text=True)
     assert FAILED_RUN in page and RUNNING_RUN in page

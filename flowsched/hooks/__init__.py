@@ -1,0 +1,1 @@
+"""Hooks: Airflow's ``airflow.hooks`` import path."""

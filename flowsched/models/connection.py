@@ -1,0 +1,5 @@
+"""Airflow's ``airflow.models.connection`` import path."""
+
+from flowsched.db.connection import Connection
+
+__all__ = ["Connection"]
