@@ -9,10 +9,13 @@ finds cycles.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from graphlib import CycleError, TopologicalSorter
+from typing import Generic, Protocol, TypeVar
 
-__all__ = ["CycleError", "reachable", "topological_order"]
+from flowsched.exceptions import DagCycleError, TaskNotFound
+
+__all__ = ["CycleError", "TaskLookup", "reachable", "topological_order"]
 
 
 def topological_order(upstream: Mapping[str, Iterable[str]]) -> list[str]:
@@ -46,3 +49,54 @@ def reachable(edges: Mapping[str, Iterable[str]], start: Iterable[str]) -> set[s
                 seen.add(other)
                 stack.append(other)
     return seen
+
+
+class GraphNode(Protocol):
+    @property
+    def task_id(self) -> str: ...
+
+    @property
+    def upstream_task_ids(self) -> Collection[str]: ...
+
+    @property
+    def downstream_task_ids(self) -> Collection[str]: ...
+
+
+NodeT = TypeVar("NodeT", bound=GraphNode)
+
+
+class TaskLookup(Generic[NodeT]):
+    """A DAG's task queries, answered alike by the DAG a file defines and by the
+    serialized DAG the scheduler and the UI read (``task_dict`` in definition order)."""
+
+    dag_id: str
+    task_dict: dict[str, NodeT]
+
+    @property
+    def task_ids(self) -> list[str]:
+        return list(self.task_dict)
+
+    def has_task(self, task_id: str) -> bool:
+        return task_id in self.task_dict
+
+    def get_task(self, task_id: str) -> NodeT:
+        try:
+            return self.task_dict[task_id]
+        except KeyError:
+            raise TaskNotFound(f"Task {task_id!r} not found in DAG {self.dag_id!r}") from None
+
+    @property
+    def roots(self) -> list[NodeT]:
+        return [task for task in self.task_dict.values() if not task.upstream_task_ids]
+
+    @property
+    def leaves(self) -> list[NodeT]:
+        return [task for task in self.task_dict.values() if not task.downstream_task_ids]
+
+    def topological_sort(self) -> list[NodeT]:
+        """Upstream before downstream; among ready tasks, the one defined first goes first."""
+        upstream = {task_id: task.upstream_task_ids for task_id, task in self.task_dict.items()}
+        try:
+            return [self.task_dict[task_id] for task_id in topological_order(upstream)]
+        except CycleError:
+            raise DagCycleError(f"DAG {self.dag_id!r} has a cycle") from None

@@ -29,14 +29,12 @@ from flowsched.authoring.schedule import schedule_to_dict
 from flowsched.authoring.taskgroup import TaskGroup
 from flowsched.config import conf
 from flowsched.exceptions import (
-    DagCycleError,
     DagDefinitionError,
     DuplicateDagIdFound,
     DuplicateTaskIdFound,
     FlowschedException,
-    TaskNotFound,
 )
-from flowsched.task_graph import CycleError, topological_order
+from flowsched.task_graph import TaskLookup
 
 if TYPE_CHECKING:
     import jinja2
@@ -50,7 +48,7 @@ MAX_TAG_LENGTH = 100
 CLI_ENTRY_POINT = "from flowsched.cli import main; main()"  # the `flowsched` console script
 
 
-class DAG:
+class DAG(TaskLookup["DAGNode"]):
     """``with DAG("etl", schedule="@daily", start_date=pendulum.datetime(2024, 1, 1)):``."""
 
     def __init__(
@@ -294,35 +292,6 @@ class DAG:
     @property
     def tasks(self) -> list[DAGNode]:
         return list(self.task_dict.values())
-
-    @property
-    def task_ids(self) -> list[str]:
-        return list(self.task_dict)
-
-    def has_task(self, task_id: str) -> bool:
-        return task_id in self.task_dict
-
-    def get_task(self, task_id: str) -> DAGNode:
-        try:
-            return self.task_dict[task_id]
-        except KeyError:
-            raise TaskNotFound(f"Task {task_id!r} not found in DAG {self.dag_id!r}") from None
-
-    @property
-    def roots(self) -> list[DAGNode]:
-        return [task for task in self.tasks if not task.upstream_task_ids]
-
-    @property
-    def leaves(self) -> list[DAGNode]:
-        return [task for task in self.tasks if not task.downstream_task_ids]
-
-    def topological_sort(self) -> list[DAGNode]:
-        """Upstream before downstream; among ready tasks, the one defined first goes first."""
-        upstream = {task_id: task.upstream_task_ids for task_id, task in self.task_dict.items()}
-        try:
-            return [self.task_dict[task_id] for task_id in topological_order(upstream)]
-        except CycleError:
-            raise DagCycleError(f"DAG {self.dag_id!r} has a cycle") from None
 
     def set_edge_info(self, upstream_id: str, downstream_id: str, info: dict[str, str]) -> None:
         """What an edge Label records: ``{"label": ...}`` for the edge upstream -> downstream."""

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowsched.authoring.mapped import expansion_at, map_length
 from flowsched.authoring.params import Param, params_from_serialized, resolve_params
-from flowsched.exceptions import TaskNotFound
-from flowsched.task_graph import reachable, topological_order
+from flowsched.task_graph import TaskLookup, reachable
 from flowsched.utils.trigger_rule import TriggerRule
 from flowsched.utils.weight_rule import WeightRule
 
@@ -190,7 +189,7 @@ class SerializedTask:
         )
 
 
-class SerializedDAG:
+class SerializedDAG(TaskLookup[SerializedTask]):
     """A DAG as the scheduler and the UI see it; built from ``serialized_dag.data``."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
@@ -236,32 +235,6 @@ class SerializedDAG:
     @cached_property
     def dag_hash(self) -> str:
         return dag_hash(self.data)
-
-    @property
-    def task_ids(self) -> list[str]:
-        return list(self.task_dict)
-
-    def has_task(self, task_id: str) -> bool:
-        return task_id in self.task_dict
-
-    def get_task(self, task_id: str) -> SerializedTask:
-        try:
-            return self.task_dict[task_id]
-        except KeyError:
-            raise TaskNotFound(f"Task {task_id!r} not found in DAG {self.dag_id!r}") from None
-
-    @property
-    def roots(self) -> list[SerializedTask]:
-        return [task for task in self.tasks if not task.upstream_task_ids]
-
-    @property
-    def leaves(self) -> list[SerializedTask]:
-        return [task for task in self.tasks if not task.downstream_task_ids]
-
-    def topological_sort(self) -> list[SerializedTask]:
-        """Upstream before downstream; among ready tasks, the one defined first goes first."""
-        upstream = {task.task_id: task.upstream_task_ids for task in self.tasks}
-        return [self.task_dict[task_id] for task_id in topological_order(upstream)]
 
     @cached_property
     def skipping_task_ids(self) -> frozenset[str]:
