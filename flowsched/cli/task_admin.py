@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from flowsched.cli.dag_runs import find_run, parse_date
 from flowsched.cli.dags import tree_lines
 from flowsched.cli.errors import fail
-from flowsched.cli.lookups import MAP_INDEX, cli_user, get_dag_model, get_serialized_dag, scan
+from flowsched.cli.lookups import MAP_INDEX, cli_user, get_serialized_dag, scan
 from flowsched.cli.output import output_option, render
 from flowsched.db import session_scope
 from flowsched.db.tables import DagRun, TaskInstance
@@ -79,21 +79,28 @@ def task_state(dag_id: str, task_id: str, run_id: str, map_index: int | None) ->
 @click.argument("run_id")
 @output_option
 def states_for_dag_run(dag_id: str, run_id: str, output: str) -> None:
-    """Every task instance of one run (RUN_ID, or its logical date) with its state."""
+    """Every task instance of one run (RUN_ID, or its logical date) with its state.
+
+    As `tasks state`, a task whose instance the scheduler has not created yet (a run just
+    triggered on a paused DAG) is listed with state None, as Airflow lists it.
+    """
     columns = ["dag_id", "logical_date", "task_id", "map_index", "state", "try_number",
                "start_date", "end_date"]  # fmt: skip
     with session_scope(readonly=True) as session:
-        get_dag_model(session, dag_id)
+        dag = get_serialized_dag(session, dag_id)
         run = find_run(session, dag_id, run_id)
-        rows = [
-            {**{column: getattr(ti, column, None) for column in columns},
-             "logical_date": run.logical_date}
+        found = {
+            (ti.task_id, ti.map_index): {column: getattr(ti, column, None) for column in columns}
             for ti in session.scalars(
-                select(TaskInstance)
-                .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id)
-                .order_by(TaskInstance.task_id, TaskInstance.map_index)
+                select(TaskInstance).where(
+                    TaskInstance.dag_id == dag_id, TaskInstance.run_id == run.run_id
+                )
             )
-        ]  # fmt: skip
+        }
+        created = {task_id for task_id, _ in found}
+        for task_id in set(dag.task_ids) - created:
+            found[(task_id, -1)] = {"dag_id": dag_id, "task_id": task_id, "map_index": -1}
+        rows = [{**found[key], "logical_date": run.logical_date} for key in sorted(found)]
     render(rows, columns, output)
 
 
