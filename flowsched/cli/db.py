@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 import time
 
 import click
+from sqlalchemy.engine import make_url
 
 from flowsched import db as database
 from flowsched.cli.airflow_names import add_alias, add_unsupported
@@ -72,13 +76,48 @@ def reset(yes: bool) -> None:
     click.echo("Database reset.")
 
 
+@db.command()
+def shell() -> None:
+    """Open the database's own client (sqlite3, psql or mysql) on flowsched's database.
+
+    As Airflow's: this process becomes the client (SQL may come on stdin); a PostgreSQL
+    or MySQL password is passed in the environment, never on the command line.
+    """
+    argv, env = client_command(database.database_url())
+    if shutil.which(argv[0]) is None:
+        fail(f"`{argv[0]}` is not installed (or not on PATH): it is needed to open the database")
+    sys.stdout.flush()
+    os.execvpe(argv[0], argv, {**os.environ, **env})
+
+
+def client_command(url: str) -> tuple[list[str], dict[str, str]]:
+    """The client program's argv for the database at ``url``, and its extra environment."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return ["sqlite3", parsed.database or ":memory:"], {}
+    if backend == "postgresql":
+        env = {
+            "PGHOST": parsed.host or "localhost",
+            "PGPORT": str(parsed.port or 5432),
+            "PGUSER": parsed.username or "postgres",
+            "PGDATABASE": parsed.database or "",
+        }
+        if parsed.password:
+            env["PGPASSWORD"] = str(parsed.password)
+        return ["psql"], env
+    if backend in ("mysql", "mariadb"):
+        argv = ["mysql", f"--host={parsed.host or 'localhost'}", f"--port={parsed.port or 3306}",
+                f"--user={parsed.username or 'root'}", parsed.database or ""]  # fmt: skip
+        return argv, {"MYSQL_PWD": str(parsed.password)} if parsed.password else {}
+    fail(f"`db shell` does not know the client of {backend!r} databases")
+
+
 add_alias(db, upgrade, "migrate")
 add_alias(db, upgrade, "init")
 add_unsupported(
     db,
     {
-        "shell": "flowsched does not wrap database clients: connect with sqlite3 or psql to "
-        "the URL `flowsched info` shows",
         "clean": "flowsched has no archive-and-purge of old rows yet",
         "downgrade": "flowsched's migrations only go forward: restore a backup instead",
         "drop-archived": "flowsched has no `db clean`, so nothing is archived",

@@ -1,4 +1,5 @@
-"""``flowsched tasks`` commands that read or change task instances: list, state, clear.
+"""``flowsched tasks`` commands that read or change task instances: list, state,
+failed-deps, states-for-dag-run, clear.
 
 Clearing is ``flowsched.operations.task_instances.clear_task_instances`` (its docstring says
 what a clear resets); this module lists what it would clear and asks first.
@@ -16,10 +17,10 @@ from sqlalchemy.orm import Session
 from flowsched.cli.dag_runs import find_run, parse_date
 from flowsched.cli.dags import tree_lines
 from flowsched.cli.errors import fail
-from flowsched.cli.lookups import MAP_INDEX, cli_user, get_serialized_dag, scan
+from flowsched.cli.lookups import MAP_INDEX, cli_user, get_serialized_dag, reading, scan
 from flowsched.cli.output import output_option, render
 from flowsched.db import session_scope
-from flowsched.db.tables import DagRun, TaskInstance
+from flowsched.db.tables import DagRun, TaskInstance, utcnow
 from flowsched.operations.markers import follow_external_task_markers
 from flowsched.operations.task_instances import TaskSelection, clear_task_instances
 from flowsched.serialized import SerializedDAG
@@ -72,6 +73,39 @@ def task_state(dag_id: str, task_id: str, run_id: str, map_index: int | None) ->
         return
     for index, state in rows:
         click.echo(f"{index} {state}")
+
+
+@click.command("failed-deps")
+@click.argument("dag_id")
+@click.argument("task_id")
+@click.argument("run_id")
+@click.option("--map-index", type=MAP_INDEX, default=-1, show_default=True,
+              help="Instance of a mapped task.")  # fmt: skip
+def failed_deps(dag_id: str, task_id: str, run_id: str, map_index: int) -> None:
+    """Why a task instance (of RUN_ID, or the run's logical date) would not start now.
+
+    As Airflow's: one "<dependency>: <reason>" line per unmet dependency, from the
+    scheduler's own rules (run state, paused DAG, task state, trigger rule,
+    depends_on_past, retry delay, pools and concurrency limits), or "all met".
+    """
+    from flowsched.scheduling.claims import RunRef
+    from flowsched.scheduling.explain import unmet_dependencies
+    from flowsched.scheduling.settings import SchedulerSettings
+
+    with reading() as session:
+        dag = get_serialized_dag(session, dag_id)
+        if not dag.has_task(task_id):
+            fail(f"DAG {dag_id!r} has no task {task_id!r} (see `flowsched tasks list {dag_id}`)")
+        run = RunRef.of(find_run(session, dag_id, run_id))
+        unmet = unmet_dependencies(
+            session, dag, run, (task_id, map_index), utcnow(), SchedulerSettings.from_conf()
+        )
+    if not unmet:
+        click.echo("Task instance dependencies are all met.")
+        return
+    click.echo("Task instance dependencies not met:")
+    for dep, reason in unmet:
+        click.echo(f"{dep}: {reason}")
 
 
 @click.command("states-for-dag-run")
@@ -202,4 +236,10 @@ def _show(todo: list[dict[str, Any]]) -> None:
         click.echo(f"... and {len(todo) - SHOWN_BEFORE_CONFIRM} more")
 
 
-ADMIN_COMMANDS: list[click.Command] = [list_tasks, task_state, states_for_dag_run, clear]
+ADMIN_COMMANDS: list[click.Command] = [
+    list_tasks,
+    task_state,
+    failed_deps,
+    states_for_dag_run,
+    clear,
+]

@@ -1,6 +1,7 @@
 """``flowsched tasks``: run one try as a worker does, try a task out, read a try's log.
 
-``list``, ``state`` and ``clear`` live in ``task_admin`` and are added at the end.
+The commands that read or change task instances (``list``, ``state``, ``failed-deps``,
+``states-for-dag-run``, ``clear``) live in ``task_admin`` and are added at the end.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import TYPE_CHECKING
 import click
 from sqlalchemy.orm import Session
 
-from flowsched.cli.airflow_names import add_unsupported
 from flowsched.cli.dag_runs import parse_date
 from flowsched.cli.errors import fail
 from flowsched.cli.lookups import MAP_INDEX, get_dag_model, reading, scan
@@ -177,8 +177,3 @@ from flowsched.cli.task_admin import ADMIN_COMMANDS  # noqa: E402
 
 for command in ADMIN_COMMANDS:
     tasks.add_command(command)
-
-add_unsupported(
-    tasks,
-    {"failed-deps": "flowsched does not yet explain a waiting task instance's dependencies"},
-)

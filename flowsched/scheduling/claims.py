@@ -21,6 +21,7 @@ from flowsched.db.run_rules import BACKFILL, TEST
 from flowsched.db.states import DagRunState, TaskInstanceState
 from flowsched.db.tables import DagModel, DagRun, TaskInstance
 from flowsched.db.taskinstance import TRY_KEY_COLUMNS
+from flowsched.scheduling.readiness import Unmet
 
 RunKey = tuple[str, str]  # (dag_id, run_id)
 # A ready task instance: dag_id, run_id, task_id, map_index, pool, pool_slots, queue.
@@ -115,6 +116,28 @@ def running_runs(session: Session, keys: Sequence[RunKey] | None = None) -> list
         return []
     rows = session.connection().execute(_RUNNING_SOME, {"keys": list(keys)})
     return [RunRef(*row) for row in rows]
+
+
+def run_unmet(session: Session, dag_id: str, run_id: str) -> list[Unmet]:
+    """Why ``running_runs`` leaves this run out (nothing: it examines it), judged by the
+    same conditions, so that an explanation never disagrees with the scheduler."""
+    found = session.execute(
+        select(DagRun.state, DagRun.run_type, DagModel.is_paused, _schedulable())
+        .join(DagModel, DagModel.dag_id == DagRun.dag_id)
+        .where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+    ).first()
+    if found is None:
+        return [Unmet("Dagrun Running", f"Task instance's dagrun {run_id!r} does not exist.")]
+    state, run_type, paused, schedulable = found
+    unmet = []
+    if state != DagRunState.RUNNING:
+        unmet.append(Unmet("Dagrun Running", "Task instance's dagrun was not in the 'running' "
+                           f"state but in the state '{state}'."))  # fmt: skip
+    if not schedulable and run_type == TEST:
+        unmet.append(Unmet("Dagrun Id", "The run belongs to `dags test`, which runs it itself."))
+    elif not schedulable and paused:
+        unmet.append(Unmet("Dag Not Paused", f"Task's DAG '{dag_id}' is paused."))
+    return unmet
 
 
 _SCHEDULED_COLUMNS = (

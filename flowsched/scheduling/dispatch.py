@@ -26,6 +26,7 @@ from flowsched.db.tables import DEFAULT_POOL, Pool, TaskInstance
 from flowsched.scheduling import claims
 from flowsched.scheduling.claims import RunKey
 from flowsched.scheduling.dagstore import DagStore
+from flowsched.scheduling.readiness import Unmet
 from flowsched.scheduling.settings import SchedulerSettings
 from flowsched.serialized import SerializedTask
 from flowsched.tries import TaskKey
@@ -49,12 +50,25 @@ class Slots:
     per_dag: Counter[str] = field(default_factory=Counter)
 
     def fits(self, pool: str, pool_slots: int, dag_id: str, max_active_tasks: int) -> bool:
+        if pool not in self.pools and pool not in _warned_pools:
+            log.warning("pool %r does not exist: its tasks wait until it is created", pool)
+            _warned_pools.add(pool)
+        return self.unmet(pool, pool_slots, dag_id, max_active_tasks) is None
+
+    def unmet(self, pool: str, pool_slots: int, dag_id: str, max_active_tasks: int) -> Unmet | None:
+        """Why an instance does not fit in its pool or its DAG's share now (None: it fits)."""
         if pool not in self.pools:
-            if pool not in _warned_pools:
-                log.warning("pool %r does not exist: its tasks wait until it is created", pool)
-                _warned_pools.add(pool)
-            return False
-        return self.pools[pool] >= pool_slots and self.per_dag[dag_id] < max_active_tasks
+            missing = f"Tasks using non-existent pool '{pool}' will not be scheduled"
+            return Unmet("Pool Slots Available", missing)
+        if self.pools[pool] < pool_slots:
+            return Unmet("Pool Slots Available", f"Not scheduling since there are "
+                         f"{self.pools[pool]} open slots in pool {pool} and require "
+                         f"{pool_slots} pool slots")  # fmt: skip
+        if self.per_dag[dag_id] >= max_active_tasks:
+            return Unmet("Task Instance Slots Available", f"The maximum number of running "
+                         f"tasks ({max_active_tasks}) for this task's DAG '{dag_id}' has been "
+                         "reached.")  # fmt: skip
+        return None
 
     def take(self, pool: str, pool_slots: int, dag_id: str) -> None:
         self.free -= 1
@@ -72,13 +86,23 @@ class TaskLimits:
     in_runs: dict[tuple[str, str], Counter[str]] = field(default_factory=dict)
 
     def fits(self, task: SerializedTask, dag_id: str, run_id: str) -> bool:
+        return self.unmet(task, dag_id, run_id) is None
+
+    def unmet(self, task: SerializedTask, dag_id: str, run_id: str) -> Unmet | None:
+        """Why one more instance of ``task`` may not start now (None: it may)."""
         if task.max_active_tis_per_dag is None and task.max_active_tis_per_dagrun is None:
-            return True
+            return None
         in_runs = self._in_runs(dag_id, task.task_id)
         per_dag, per_run = task.max_active_tis_per_dag, task.max_active_tis_per_dagrun
         if per_dag is not None and in_runs.total() >= per_dag:
-            return False
-        return per_run is None or in_runs[run_id] < per_run
+            return Unmet("Task Concurrency", f"The max task concurrency has been reached: "
+                         f"max_active_tis_per_dag={per_dag} instances of this task are "
+                         "queued or running.")  # fmt: skip
+        if per_run is not None and in_runs[run_id] >= per_run:
+            return Unmet("Task Concurrency", f"The max task concurrency has been reached: "
+                         f"max_active_tis_per_dagrun={per_run} instances of this task are "
+                         "queued or running in this run.")  # fmt: skip
+        return None
 
     def take(self, task: SerializedTask, dag_id: str, run_id: str) -> None:
         if (dag_id, task.task_id) in self.in_runs:

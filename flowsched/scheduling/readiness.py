@@ -4,6 +4,10 @@ One sweep in topological order settles everything the current states allow: a fa
 or a skip propagates to the bottom of the DAG in the same pass, because every task is
 looked at after all of its upstream tasks. Pools, parallelism and priority are applied
 later, across runs, when scheduled instances are queued (``dispatch.py``).
+
+Asked to (``explain=True``), the sweep also records why each instance it leaves waiting,
+or settles without running, does not run: ``flowsched tasks failed-deps`` shows those
+reasons, so what it says is what the scheduler decided, by the same code.
 """
 
 from __future__ import annotations
@@ -21,6 +25,13 @@ from flowsched.serialized import SerializedDAG, SerializedTask
 
 TIKey = tuple[str, int]  # (task_id, map_index) within one run
 PAST_OK = frozenset({TI.SUCCESS, TI.SKIPPED})
+
+
+class Unmet(NamedTuple):
+    """A dependency that keeps a task instance from running now, named as Airflow's are."""
+
+    dep: str
+    reason: str
 
 
 class TIRow(NamedTuple):
@@ -42,6 +53,11 @@ class Decision:
     expand: list[str] = field(default_factory=list)  # mapped tasks whose inputs are known
     next_due: datetime | None = None  # earliest retry/reschedule time not reached yet
     states: dict[TIKey, str | None] = field(default_factory=dict)  # after this decision
+    unmet: dict[TIKey, Unmet] | None = None  # why each instance does not run (if explaining)
+
+    def record(self, key: TIKey, dep: str, reason: str) -> None:
+        if self.unmet is not None:
+            self.unmet[key] = Unmet(dep, reason)
 
 
 def decide(
@@ -51,14 +67,16 @@ def decide(
     past: Mapping[TIKey, str | None] | None = None,
     only: Collection[str] | None = None,
     branch_skips: Mapping[str, Collection[str]] | None = None,
+    explain: bool = False,
 ) -> Decision:
     """Sweep one run. ``past`` holds the previous run's states of the depends_on_past tasks
     and of the tasks right downstream of the wait_for_downstream ones (None when there is
     no previous run). With ``only``, just those tasks are looked at (``rows`` must then
     hold them and their upstream tasks). ``branch_skips`` holds what each branch of the run
     chose to skip: such a task, once cleared, is skipped again (Airflow's
-    NotPreviouslySkippedDep)."""
-    decision = Decision()
+    NotPreviouslySkippedDep). With ``explain``, ``Decision.unmet`` says why each instance
+    that is not scheduled by this sweep waits or ends without running."""
+    decision = Decision(unmet={} if explain else None)
     previous = PreviousRun.of(past)
     by_task: dict[str, list[int]] = defaultdict(list)
     for row in rows:
@@ -96,9 +114,25 @@ def _check_retry(row: TIRow, now: datetime, decision: Decision) -> None:
     if row.next_try_at is not None and row.next_try_at > now:
         if decision.next_due is None or row.next_try_at < decision.next_due:
             decision.next_due = row.next_try_at
+        _record_not_due(decision, key, row.state == TI.UP_FOR_RETRY, now, row.next_try_at)
         return
     (decision.new_try if row.state == TI.UP_FOR_RETRY else decision.resume).append(key)
     decision.states[key] = TI.SCHEDULED
+
+
+def _record_not_due(
+    decision: Decision, key: TIKey, retry: bool, now: datetime, due: datetime
+) -> None:
+    if decision.unmet is None:
+        return
+    dep, verb = (
+        ("Not In Retry Period", "retried") if retry else ("Ready To Reschedule", "rescheduled")
+    )
+    reason = (
+        f"Task is not ready to be {verb} yet but will be {verb} automatically. Current "
+        f"date is {now.isoformat()} and task will be {verb} at {due.isoformat()}."
+    )
+    decision.record(key, dep, reason)
 
 
 def _sweep_task(
@@ -113,12 +147,17 @@ def _sweep_task(
         decision.states[(up, i)] for up in task.upstream_task_ids for i in by_task.get(up, ())
     )
     verdict = evaluate(task.trigger_rule, UpstreamCounts.of(upstream_states))
+    branch = _skipped_by_branch(task, branch_skips) if verdict is Verdict.READY else None
+    if branch is not None:
+        verdict = Verdict.SKIP
+    if verdict is not Verdict.READY and decision.unmet is not None:
+        _record_all(decision, task, waiting, *_why_not(task, by_task, decision, verdict, branch))
     if verdict is Verdict.WAIT:
         return
-    if verdict is Verdict.READY and _skipped_by_branch(task, branch_skips):
-        verdict = Verdict.SKIP
     if verdict is Verdict.SKIP and task.wait_for_past_depends_before_skipping:
-        waiting = [i for i in waiting if _past_allows(task, previous, (task.task_id, i))]
+        waiting = [
+            i for i in waiting if not _past_blocks(task, previous, (task.task_id, i), decision)
+        ]
     if verdict is not Verdict.READY:
         for index in waiting:
             decision.settle[verdict.value].append((task.task_id, index))
@@ -129,14 +168,50 @@ def _sweep_task(
         return
     for index in waiting:
         key = (task.task_id, index)
-        if not _past_allows(task, previous, key):
+        if _past_blocks(task, previous, key, decision):
             continue
         decision.new_try.append(key)
         decision.states[key] = TI.SCHEDULED
 
 
-def _skipped_by_branch(task: SerializedTask, branch_skips: Mapping[str, Collection[str]]) -> bool:
-    return any(task.task_id in branch_skips.get(up, ()) for up in task.upstream_task_ids)
+def _record_all(
+    decision: Decision, task: SerializedTask, indexes: list[int], dep: str, reason: str
+) -> None:
+    for index in indexes:
+        decision.record((task.task_id, index), dep, reason)
+
+
+def _why_not(
+    task: SerializedTask,
+    by_task: Mapping[str, list[int]],
+    decision: Decision,
+    verdict: Verdict,
+    branch: str | None,
+) -> tuple[str, str]:
+    """The dependency (and reason) behind a verdict other than READY, for explaining."""
+    if branch is not None:
+        return "Not Previously Skipped", (
+            f"Skipping because of previous XCom result from parent task {branch}"
+        )
+    shown = [
+        f"{up}{f'[{i}]' if i >= 0 else ''}={decision.states[(up, i)] or 'none'}"
+        for up in task.upstream_task_ids
+        for i in by_task.get(up, ())
+    ]
+    more = f" (+{len(shown) - 10} more)" if len(shown) > 10 else ""
+    outcome = "is not met yet" if verdict is Verdict.WAIT else (
+        f"can no longer be met: the task will be {verdict.value}")  # fmt: skip
+    return "Trigger Rule", (f"Task's trigger rule '{task.trigger_rule}' {outcome}; upstream "
+                            f"states: {', '.join(shown[:10])}{more}")  # fmt: skip
+
+
+def _skipped_by_branch(
+    task: SerializedTask, branch_skips: Mapping[str, Collection[str]]
+) -> str | None:
+    """The upstream branch that chose to skip ``task``, if any."""
+    return next(
+        (up for up in task.upstream_task_ids if task.task_id in branch_skips.get(up, ())), None
+    )
 
 
 @dataclass(frozen=True)
@@ -157,15 +232,33 @@ class PreviousRun:
         return all(s in PAST_OK for (t, _), s in self.states.items() if t in task_ids)
 
 
-def _past_allows(task: SerializedTask, previous: PreviousRun | None, key: TIKey) -> bool:
+def _past_blocks(
+    task: SerializedTask, previous: PreviousRun | None, key: TIKey, decision: Decision
+) -> bool:
     """As Airflow: with no previous run, go; a task new since then goes if
     ``ignore_first_depends_on_past`` (the default); else the same instance in the previous
     run succeeded or was skipped (or did not exist) and, with ``wait_for_downstream``, so
-    did every instance of the tasks right downstream of it."""
+    did every instance of the tasks right downstream of it. True (and why, recorded) if
+    the previous run holds ``key`` back."""
+    reason = _past_reason(task, previous, key)
+    if reason is not None:
+        decision.record(key, "Previous Dagrun State", reason)
+    return reason is not None
+
+
+def _past_reason(task: SerializedTask, previous: PreviousRun | None, key: TIKey) -> str | None:
     if not task.depends_on_past or previous is None:
-        return True
+        return None
     if task.task_id not in previous.task_ids:
-        return task.ignore_first_depends_on_past
-    if previous.states.get(key, TI.SUCCESS) not in PAST_OK:
-        return False
-    return not task.wait_for_downstream or previous.all_ok(task.downstream_task_ids)
+        if task.ignore_first_depends_on_past:
+            return None
+        return ("depends_on_past is true for this task, but the previous run has no instance "
+                "of it (and ignore_first_depends_on_past is False).")  # fmt: skip
+    state = previous.states.get(key, TI.SUCCESS)
+    if state not in PAST_OK:
+        return (f"depends_on_past is true for this task, but the previous task instance is "
+                f"in the state '{state or 'none'}' which is not a successful state.")  # fmt: skip
+    if task.wait_for_downstream and not previous.all_ok(task.downstream_task_ids):
+        return ("The tasks downstream of the previous task instance haven't completed "
+                "(and wait_for_downstream is True).")  # fmt: skip
+    return None

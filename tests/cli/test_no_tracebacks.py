@@ -16,6 +16,8 @@ from tests.runner.support import write_dag
 
 # Long-running servers: started as real processes by the e2e tests instead.
 SERVERS = {"scheduler", "standalone", "webserver", "worker", "celery"}
+# Replace this process with another program (os.exec): run as subprocesses in their own tests.
+EXECS = {("db", "shell")}
 # Run after the rest, so that "no database" stays true for the others.
 LAST = ("db upgrade", "db migrate", "db reset")
 
@@ -48,7 +50,8 @@ def leaf_commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tu
     context = click.Context(group)
     for name in group.list_commands(context):
         command = group.get_command(context, name)
-        if command is None or (not path and name in SERVERS) or command.hidden:
+        skip = (not path and name in SERVERS) or (*path, name) in EXECS
+        if command is None or skip or command.hidden:
             continue
         if isinstance(command, click.Group):
             yield from leaf_commands(command, (*path, name))

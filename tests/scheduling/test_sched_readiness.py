@@ -173,3 +173,22 @@ def test_wait_for_past_depends_before_skipping_keeps_a_skip_waiting() -> None:
         ("plain", -1),
         ("patient", -1),
     ]
+
+
+def test_explaining_says_why_wait_for_downstream_holds_an_instance_back() -> None:
+    def build() -> None:
+        EmptyOperator(task_id="stage", wait_for_downstream=True) >> EmptyOperator(task_id="pub")
+
+    past = {("stage", -1): "success", ("pub", -1): "failed"}
+    decision = decide(
+        serialized(build), rows({"stage": None, "pub": None}), NOW, past, explain=True
+    )
+
+    assert decision.new_try == []
+    assert decision.unmet is not None
+    assert decision.unmet[("stage", -1)] == (
+        "Previous Dagrun State",
+        "The tasks downstream of the previous task instance haven't completed "
+        "(and wait_for_downstream is True).",
+    )
+    assert decide(serialized(build), rows({"stage": None}), NOW, past).unmet is None
