@@ -61,6 +61,7 @@ def decide(
     decision = Decision()
     previous = PreviousRun.of(past)
     by_task: dict[str, list[int]] = defaultdict(list)
+    sweep = _Sweep(by_task, previous, decision, branch_skips or {})
     for row in rows:
         by_task[row.task_id].append(row.map_index)
         decision.states[(row.task_id, row.map_index)] = row.state
@@ -70,8 +71,20 @@ def decide(
             i for i in by_task.get(task.task_id, ()) if decision.states[(task.task_id, i)] is None
         ]
         if waiting:
-            _sweep_task(task, waiting, by_task, previous, decision, branch_skips or {})
+            sweep.task(task, waiting, _same_group_upstream(dag, task))
     return decision
+
+
+def _same_group_upstream(dag: SerializedDAG, task: SerializedTask) -> frozenset[str]:
+    """The upstream tasks mapped by the same mapped task group as ``task``."""
+    group = task.mapped.group if task.mapped is not None else None
+    if group is None:
+        return frozenset()
+    return frozenset(
+        up
+        for up in task.upstream_task_ids
+        if (mapped := dag.task_dict[up].mapped) is not None and mapped.group == group
+    )
 
 
 def _in_order(dag: SerializedDAG, task_ids: Collection[str]) -> list[str]:
@@ -101,38 +114,64 @@ def _check_retry(row: TIRow, now: datetime, decision: Decision) -> None:
     decision.states[key] = TI.SCHEDULED
 
 
-def _sweep_task(
-    task: SerializedTask,
-    waiting: list[int],
-    by_task: Mapping[str, list[int]],
-    previous: PreviousRun | None,
-    decision: Decision,
-    branch_skips: Mapping[str, Collection[str]],
-) -> None:
-    upstream_states = (
-        decision.states[(up, i)] for up in task.upstream_task_ids for i in by_task.get(up, ())
-    )
-    verdict = evaluate(task.trigger_rule, UpstreamCounts.of(upstream_states))
-    if verdict is Verdict.WAIT:
-        return
-    if verdict is Verdict.READY and _skipped_by_branch(task, branch_skips):
-        verdict = Verdict.SKIP
-    if verdict is Verdict.SKIP and task.wait_for_past_depends_before_skipping:
-        waiting = [i for i in waiting if _past_allows(task, previous, (task.task_id, i))]
-    if verdict is not Verdict.READY:
+@dataclass
+class _Sweep:
+    """What deciding one task needs of the sweep so far."""
+
+    by_task: Mapping[str, list[int]]
+    previous: PreviousRun | None
+    decision: Decision
+    branch_skips: Mapping[str, Collection[str]]
+
+    def task(self, task: SerializedTask, waiting: list[int], in_group: frozenset[str]) -> None:
+        """Decide the waiting instances of ``task``. In a mapped task group, instance i
+        waits only for instance i of the group's tasks upstream of it (``in_group``), as in
+        Airflow; its placeholder expands once the tasks outside the group allow it."""
+        outside = task.upstream_task_ids - in_group
+        if not in_group or waiting == [-1]:
+            self.indexes(task, waiting, list(self.states_of(outside)))
+            return
         for index in waiting:
-            decision.settle[verdict.value].append((task.task_id, index))
-            decision.states[(task.task_id, index)] = verdict.value
-        return
-    if task.is_mapped and waiting == [-1]:
-        decision.expand.append(task.task_id)
-        return
-    for index in waiting:
-        key = (task.task_id, index)
-        if not _past_allows(task, previous, key):
-            continue
-        decision.new_try.append(key)
-        decision.states[key] = TI.SCHEDULED
+            states = [*self.states_of(outside), *self.states_at(in_group, index)]
+            self.indexes(task, [index], states)
+
+    def states_of(self, task_ids: Collection[str]) -> Iterable[str | None]:
+        states = self.decision.states
+        return (states[(up, i)] for up in task_ids for i in self.by_task.get(up, ()))
+
+    def states_at(self, task_ids: Collection[str], index: int) -> Iterable[str | None]:
+        """Instance ``index`` of each task; all of its instances while it is unexpanded."""
+        for up in task_ids:
+            if (up, index) in self.decision.states:
+                yield self.decision.states[(up, index)]
+            else:
+                yield from self.states_of([up])
+
+    def indexes(
+        self, task: SerializedTask, waiting: list[int], upstream_states: list[str | None]
+    ) -> None:
+        decision, previous = self.decision, self.previous
+        verdict = evaluate(task.trigger_rule, UpstreamCounts.of(upstream_states))
+        if verdict is Verdict.WAIT:
+            return
+        if verdict is Verdict.READY and _skipped_by_branch(task, self.branch_skips):
+            verdict = Verdict.SKIP
+        if verdict is Verdict.SKIP and task.wait_for_past_depends_before_skipping:
+            waiting = [i for i in waiting if _past_allows(task, previous, (task.task_id, i))]
+        if verdict is not Verdict.READY:
+            for index in waiting:
+                decision.settle[verdict.value].append((task.task_id, index))
+                decision.states[(task.task_id, index)] = verdict.value
+            return
+        if task.is_mapped and waiting == [-1]:
+            decision.expand.append(task.task_id)
+            return
+        for index in waiting:
+            key = (task.task_id, index)
+            if not _past_allows(task, previous, key):
+                continue
+            decision.new_try.append(key)
+            decision.states[key] = TI.SCHEDULED
 
 
 def _skipped_by_branch(task: SerializedTask, branch_skips: Mapping[str, Collection[str]]) -> bool:
