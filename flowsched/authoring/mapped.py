@@ -188,7 +188,7 @@ class MappedOperator(DAGNode):
     def unmap(self, expanded: Mapping[str, Any], pull_same_index: Any = None) -> BaseOperator:
         """The concrete operator of one map index, given its (resolved) expanded values;
         in a mapped task group, ``pull_same_index(xcom_arg)`` gives the value of a task of
-        the same group at this map index (None for anything else)."""
+        the same group at this map index (the XComArg itself for any other task)."""
         operator = self._build(expanded, pull_same_index)
         operator._dag = self.dag
         operator.task_group = self.task_group
