@@ -19,6 +19,7 @@ from flowsched.authoring.context import CONTEXT_KEYS
 from flowsched.authoring.default_args import apply_default_args
 from flowsched.authoring.mapped import KWARGS_INPUT, MappedOperator, literal_kwargs
 from flowsched.authoring.node import resolve_placement
+from flowsched.authoring.taskgroup import MappedTaskGroup, enclosing_mapped_group
 from flowsched.authoring.templating import jinja_env_for, render_value
 from flowsched.authoring.xcom_arg import XComArg
 from flowsched.operators.bash import BashOperator
@@ -134,6 +135,11 @@ class _TaskDecorator:
         return _TaskDecorator(self.function, self.operator_class, {**self.kwargs, **kwargs})
 
     def __call__(self, *args: Any, **kwargs: Any) -> XComArg:
+        group = enclosing_mapped_group(
+            resolve_placement(self.kwargs.get("dag"), self.kwargs.get("task_group"))[1]
+        )
+        if group is not None:
+            return _TaskPartial(self, kwargs).in_mapped_group(group, args)
         operator = self.operator_class(
             **self._task_kwargs(), python_callable=self.function, op_args=args, op_kwargs=kwargs
         )
@@ -188,14 +194,27 @@ class _TaskPartial:
             )
         return self._mapped(task_kwargs, {KWARGS_INPUT: kwargs_list})
 
-    def _mapped(self, task_kwargs: dict[str, Any], mapped: dict[str, Any]) -> XComArg:
+    def in_mapped_group(self, mapped_group: MappedTaskGroup, args: tuple) -> XComArg:
+        """A plain call inside a mapped task group: one instance per element of the
+        group's input, the group's MappedArguments among the call's arguments."""
+        task_kwargs = self.decorator._task_kwargs()
+        check_call(self.decorator.function, args, self.op_kwargs, task_kwargs["task_id"])
+        return self._mapped(task_kwargs, mapped_group.expand_input, args, mapped_group)
+
+    def _mapped(
+        self,
+        task_kwargs: dict[str, Any],
+        mapped: dict[str, Any],
+        op_args: tuple = (),
+        mapped_group: MappedTaskGroup | None = None,
+    ) -> XComArg:
         function = self.decorator.function
         dag = task_kwargs.pop("dag", None) or scope.current_dag()
         group = task_kwargs.pop("task_group", None) or scope.current_group()
         partial_kwargs = {
             **task_kwargs,
             "python_callable": function,
-            "op_args": (),
+            "op_args": op_args,
             "op_kwargs": self.op_kwargs,
         }
         operator_class = self.decorator.operator_class
@@ -211,6 +230,7 @@ class _TaskPartial:
             expand_into="op_kwargs",
             dag=dag,
             task_group=group,
+            mapped_group=mapped_group,
         )
         return XComArg(mapped_operator)
 

@@ -29,6 +29,32 @@ KWARGS_INPUT = "**kwargs"
 """The input name of ``expand_kwargs``: each of its elements is a dict of arguments."""
 
 
+class MappedArgument:
+    """What a mapped task group's function receives for an expanded argument: each task
+    instance of the group's tasks gets its own element in its place."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"MappedArgument({self.name!r})"
+
+
+def group_substituted(value: Any, expanded: Mapping[str, Any], pull: Any) -> Any:
+    """``value`` with each MappedArgument replaced by its element of ``expanded`` and, when
+    ``pull`` is given, each XComArg by ``pull(arg)`` (the value of the same map index for a
+    task of the same mapped group, else the XComArg itself); containers keep their types."""
+    if isinstance(value, MappedArgument):
+        return expanded.get(value.name)
+    if isinstance(value, XComArg) and pull is not None:
+        return pull(value)
+    if type(value) in (list, tuple):
+        return type(value)(group_substituted(v, expanded, pull) for v in value)
+    if type(value) is dict:
+        return {k: group_substituted(v, expanded, pull) for k, v in value.items()}
+    return value
+
+
 def expansion_at(inputs: Mapping[str, Sequence[Any]], map_index: int) -> dict[str, Any]:
     """The expanded arguments of ``map_index``, given each mapped argument's full list."""
     names = sorted(inputs)
@@ -112,11 +138,17 @@ class MappedOperator(DAGNode):
         expand_into: str | None,
         dag: Any,
         task_group: Any,
+        mapped_group: Any = None,
     ) -> None:
         self._init_node(partial_kwargs["task_id"], dag, task_group)
+        self.mapped_group = mapped_group
         self.operator_class = operator_class
         self.partial_kwargs = partial_kwargs
-        self.expand_input = _checked_inputs(expand_input, operator_class, self.task_id)
+        self.expand_input = (
+            expand_input
+            if mapped_group is not None
+            else checked_inputs(expand_input, f"Task {self.task_id!r}")
+        )
         self.expand_into = expand_into
         self._prototype = self._build(
             _placeholders(self.expand_input, operator_class, partial_kwargs, expand_into)
@@ -148,9 +180,16 @@ class MappedOperator(DAGNode):
         fields = self._prototype.template_fields
         return [value for name, value in self.partial_kwargs.items() if name in fields]
 
-    def unmap(self, expanded: Mapping[str, Any]) -> BaseOperator:
-        """The concrete operator of one map index, given its (resolved) expanded values."""
-        operator = self._build(expanded)
+    @property
+    def mapped_group_id(self) -> str | None:
+        """The mapped task group this task is mapped by (None: mapped by its own expand)."""
+        return None if self.mapped_group is None else self.mapped_group.group_id
+
+    def unmap(self, expanded: Mapping[str, Any], pull_same_index: Any = None) -> BaseOperator:
+        """The concrete operator of one map index, given its (resolved) expanded values;
+        in a mapped task group, ``pull_same_index(xcom_arg)`` gives the value of a task of
+        the same group at this map index (the XComArg itself for any other task)."""
+        operator = self._build(expanded, pull_same_index)
         operator._dag = self.dag
         operator.task_group = self.task_group
         operator.upstream_task_ids = set(self.upstream_task_ids)
@@ -158,11 +197,13 @@ class MappedOperator(DAGNode):
         operator.params = dict(self.params)
         return operator
 
-    def _build(self, expanded: Mapping[str, Any]) -> BaseOperator:
+    def _build(self, expanded: Mapping[str, Any], pull_same_index: Any = None) -> BaseOperator:
         expanded = dict(expanded)
         expanded.update(expanded.pop(KWARGS_INPUT, None) or {})
         kwargs = {**self.partial_kwargs, "task_id": self.task_id}
-        if self.expand_into is None:
+        if self.mapped_group is not None:
+            kwargs = group_substituted(kwargs, expanded, pull_same_index)
+        elif self.expand_into is None:
             kwargs.update(expanded)
         else:
             kwargs[self.expand_into] = {**kwargs.get(self.expand_into, {}), **expanded}
@@ -187,13 +228,15 @@ def _refuse_unknown(
         )
 
 
-def _checked_inputs(inputs: dict[str, Any], operator_class: type, task_id: str) -> dict:
+def checked_inputs(inputs: dict[str, Any], what: str) -> dict:
+    """The inputs of an expand(), lists copied; ``what`` (``Task 'x'``) names the caller
+    in the error."""
     if not inputs:
-        raise TypeError(f"{operator_class.__name__}(task_id={task_id!r}).expand() needs arguments")
+        raise TypeError(f"{what}: expand() needs arguments")
     for name, value in inputs.items():
         if not isinstance(value, XComArg | list | tuple):
             raise TypeError(
-                f"Task {task_id!r}: expand() argument {name!r} must be a list or the output "
+                f"{what}: expand() argument {name!r} must be a list or the output "
                 f"of another task, not {type(value).__name__}"
             )
     return {k: v if isinstance(v, XComArg) else list(v) for k, v in inputs.items()}

@@ -202,6 +202,14 @@ class DAGNode(DependencyMixin):
 
     def _attach(self) -> None:
         """Join the DAG chosen at construction, once the task is fully built."""
+        from flowsched.authoring.taskgroup import enclosing_mapped_group
+
+        group = enclosing_mapped_group(self.task_group)
+        if group is not None and getattr(self, "mapped_group", None) is not group:
+            raise DagDefinitionError(
+                f"Task {self.task_id!r}: only plain @task calls are supported inside the "
+                f"mapped task group {group.group_id!r} (not classic operators nor expand())"
+            )
         if self._pending_dag is not None:
             self._pending_dag.add_task(self)
             self._pending_dag = None

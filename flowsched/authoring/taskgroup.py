@@ -8,11 +8,18 @@ the group's inner dependencies first).
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from flowsched.authoring import scope
 from flowsched.authoring.identifiers import validate_group_label, validate_id
+from flowsched.authoring.mapped import (
+    KWARGS_INPUT,
+    MappedArgument,
+    checked_inputs,
+    literal_kwargs,
+)
 from flowsched.authoring.node import DAGNode, DependencyMixin
 from flowsched.exceptions import DagDefinitionError
 
@@ -111,6 +118,22 @@ class TaskGroup(DependencyMixin):
         return f"<TaskGroup: {self.group_id}>"
 
 
+class MappedTaskGroup(TaskGroup):
+    """A ``@task_group`` called with ``.expand(...)``: each of its tasks has one task
+    instance per element of ``expand_input`` (the same map index across the group)."""
+
+    def __init__(self, expand_input: dict[str, Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.expand_input = expand_input
+
+
+def enclosing_mapped_group(group: TaskGroup | None) -> MappedTaskGroup | None:
+    """The innermost mapped task group ``group`` is (or is nested in), if any."""
+    while group is not None and not isinstance(group, MappedTaskGroup):
+        group = group.parent_group
+    return group
+
+
 def _parent_group(parent: TaskGroup | None, dag: DAG | None, group_id: str) -> TaskGroup:
     if parent is not None:
         return parent
@@ -147,12 +170,56 @@ class _TaskGroupFactory:
         return _TaskGroupFactory(self.function, {**self.group_kwargs, **group_kwargs})
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        options = {
+        with TaskGroup(**self._options()) as group:
+            result = self.function(*args, **kwargs)
+        return group if result is None else result
+
+    def partial(self, **kwargs: Any) -> _TaskGroupPartial:
+        return _TaskGroupPartial(self, kwargs)
+
+    def expand(self, **mapped: Any) -> Any:
+        """One instance of every task of the group per element (``expand(x=[1, 2])`` or
+        over an upstream task's list); the function receives a MappedArgument per name."""
+        return _TaskGroupPartial(self, {}).expand(**mapped)
+
+    def expand_kwargs(self, kwargs_list: Any) -> Any:
+        return _TaskGroupPartial(self, {}).expand_kwargs(kwargs_list)
+
+    def _options(self) -> dict[str, Any]:
+        return {
             "group_id": self.function.__name__,
             "tooltip": (self.function.__doc__ or "").strip(),
             "add_suffix_on_collision": True,
             **self.group_kwargs,
         }
-        with TaskGroup(**options) as group:
-            result = self.function(*args, **kwargs)
+
+
+class _TaskGroupPartial:
+    def __init__(self, factory: _TaskGroupFactory, fixed: dict[str, Any]) -> None:
+        self.factory = factory
+        self.fixed = fixed
+
+    def expand(self, **mapped: Any) -> Any:
+        name = self.factory.function.__name__
+        overlap = sorted(set(mapped) & set(self.fixed))
+        if overlap:
+            raise TypeError(
+                f"Task group {name!r}: argument(s) {', '.join(map(repr, overlap))} given to "
+                "both partial() and expand()"
+            )
+        return self._grouped(checked_inputs(mapped, f"Task group {name!r}"), list(mapped))
+
+    def expand_kwargs(self, kwargs_list: Any) -> Any:
+        """One pass through the group per dict of the function's arguments (a list, or an
+        upstream task's list of dicts); arguments neither given nor fixed are None."""
+        literal_kwargs(kwargs_list, self.factory.function.__name__)
+        names = [
+            n for n in inspect.signature(self.factory.function).parameters if n not in self.fixed
+        ]
+        return self._grouped({KWARGS_INPUT: kwargs_list}, names)
+
+    def _grouped(self, expand_input: dict[str, Any], names: list[str]) -> Any:
+        arguments = {key: MappedArgument(key) for key in names}
+        with MappedTaskGroup(expand_input, **self.factory._options()) as group:
+            result = self.factory.function(**self.fixed, **arguments)
         return group if result is None else result

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from flowsched.authoring.dates import iso_utc
 from flowsched.authoring.params import Param
+from flowsched.authoring.taskgroup import MappedTaskGroup
 from flowsched.authoring.weights import effective_weights
 from flowsched.exceptions import DagDefinitionError
 from flowsched.serialized import FORMAT
@@ -90,6 +91,7 @@ def _group(group: TaskGroup) -> dict[str, Any]:
         "tooltip": group.tooltip,
         "ui_color": group.ui_color,
         "ui_fgcolor": group.ui_fgcolor,
+        "is_mapped": isinstance(group, MappedTaskGroup),
     }
 
 
@@ -166,4 +168,4 @@ def _mapped(task: Any) -> dict[str, Any]:
     xcom = {
         name: {"task_id": arg.task_id, "key": arg.key} for name, arg in task.xcom_inputs.items()
     }
-    return {"literal": literal, "xcom": xcom}
+    return {"literal": literal, "xcom": xcom, "group": task.mapped_group_id}

@@ -23,7 +23,22 @@ def concrete_task(task: Any, ti: RuntimeTaskInstance) -> BaseOperator:
     inputs: dict[str, list[Any]] = dict(task.literal_inputs)
     for name, arg in task.xcom_inputs.items():
         inputs[name] = _mappable(ti.xcom_pull(task_ids=arg.task_id, key=arg.key), task, arg)
-    return task.unmap(expansion_at(inputs, ti.map_index))
+    return task.unmap(expansion_at(inputs, ti.map_index), _same_index_puller(task, ti))
+
+
+def _same_index_puller(task: Any, ti: RuntimeTaskInstance) -> Any:
+    """In a mapped task group, instance i of a task reads instance i of the group's tasks
+    it takes values from (Airflow), not the list of all of their instances."""
+
+    def pull(arg: Any) -> Any:
+        producer = arg.operator
+        if task.mapped_group is None or getattr(producer, "mapped_group", None) is not (
+            task.mapped_group
+        ):
+            return arg
+        return ti.xcom_pull(task_ids=arg.task_id, key=arg.key, map_indexes=ti.map_index)
+
+    return pull
 
 
 def _mappable(value: Any, task: Any, arg: Any) -> list[Any]:

@@ -79,6 +79,7 @@ def decide(
     decision = Decision(unmet={} if explain else None)
     previous = PreviousRun.of(past)
     by_task: dict[str, list[int]] = defaultdict(list)
+    sweep = _Sweep(by_task, previous, decision, branch_skips or {})
     for row in rows:
         by_task[row.task_id].append(row.map_index)
         decision.states[(row.task_id, row.map_index)] = row.state
@@ -88,8 +89,20 @@ def decide(
             i for i in by_task.get(task.task_id, ()) if decision.states[(task.task_id, i)] is None
         ]
         if waiting:
-            _sweep_task(task, waiting, by_task, previous, decision, branch_skips or {})
+            sweep.task(task, waiting, _same_group_upstream(dag, task))
     return decision
+
+
+def _same_group_upstream(dag: SerializedDAG, task: SerializedTask) -> frozenset[str]:
+    """The upstream tasks mapped by the same mapped task group as ``task``."""
+    group = task.mapped.group if task.mapped is not None else None
+    if group is None:
+        return frozenset()
+    return frozenset(
+        up
+        for up in task.upstream_task_ids
+        if (mapped := dag.task_dict[up].mapped) is not None and mapped.group == group
+    )
 
 
 def _in_order(dag: SerializedDAG, task_ids: Collection[str]) -> list[str]:
@@ -135,43 +148,68 @@ def _record_not_due(
     decision.record(key, dep, reason)
 
 
-def _sweep_task(
-    task: SerializedTask,
-    waiting: list[int],
-    by_task: Mapping[str, list[int]],
-    previous: PreviousRun | None,
-    decision: Decision,
-    branch_skips: Mapping[str, Collection[str]],
-) -> None:
-    upstream_states = (
-        decision.states[(up, i)] for up in task.upstream_task_ids for i in by_task.get(up, ())
-    )
-    verdict = evaluate(task.trigger_rule, UpstreamCounts.of(upstream_states))
-    branch = _skipped_by_branch(task, branch_skips) if verdict is Verdict.READY else None
-    if branch is not None:
-        verdict = Verdict.SKIP
-    if verdict is not Verdict.READY and decision.unmet is not None:
-        _record_all(decision, task, waiting, *_why_not(task, by_task, decision, verdict, branch))
-    if verdict is Verdict.WAIT:
-        return
-    if verdict is Verdict.SKIP and task.wait_for_past_depends_before_skipping:
-        waiting = [
-            i for i in waiting if not _past_blocks(task, previous, (task.task_id, i), decision)
-        ]
-    if verdict is not Verdict.READY:
+@dataclass
+class _Sweep:
+    """What deciding one task needs of the sweep so far."""
+
+    by_task: Mapping[str, list[int]]
+    previous: PreviousRun | None
+    decision: Decision
+    branch_skips: Mapping[str, Collection[str]]
+
+    def task(self, task: SerializedTask, waiting: list[int], in_group: frozenset[str]) -> None:
+        """Decide the waiting instances of ``task``. In a mapped task group, instance i
+        waits only for instance i of the group's tasks upstream of it (``in_group``), as in
+        Airflow; its placeholder expands once the tasks outside the group allow it."""
+        outside = task.upstream_task_ids - in_group
+        if not in_group or waiting == [-1]:
+            self.indexes(task, waiting, list(self.keys_of(outside)))
+            return
         for index in waiting:
-            decision.settle[verdict.value].append((task.task_id, index))
-            decision.states[(task.task_id, index)] = verdict.value
-        return
-    if task.is_mapped and waiting == [-1]:
-        decision.expand.append(task.task_id)
-        return
-    for index in waiting:
-        key = (task.task_id, index)
-        if _past_blocks(task, previous, key, decision):
-            continue
-        decision.new_try.append(key)
-        decision.states[key] = TI.SCHEDULED
+            keys = [*self.keys_of(outside), *self.keys_at(in_group, index)]
+            self.indexes(task, [index], keys)
+
+    def keys_of(self, task_ids: Collection[str]) -> Iterable[TIKey]:
+        return ((up, i) for up in task_ids for i in self.by_task.get(up, ()))
+
+    def keys_at(self, task_ids: Collection[str], index: int) -> Iterable[TIKey]:
+        """Instance ``index`` of each task; all of its instances while it is unexpanded."""
+        for up in task_ids:
+            if (up, index) in self.decision.states:
+                yield (up, index)
+            else:
+                yield from self.keys_of([up])
+
+    def indexes(self, task: SerializedTask, waiting: list[int], upstream: list[TIKey]) -> None:
+        """Decide ``waiting`` instances of ``task`` from the states of ``upstream``."""
+        decision, previous = self.decision, self.previous
+        states = decision.states
+        verdict = evaluate(task.trigger_rule, UpstreamCounts.of(states[key] for key in upstream))
+        branch = _skipped_by_branch(task, self.branch_skips) if verdict is Verdict.READY else None
+        if branch is not None:
+            verdict = Verdict.SKIP
+        if verdict is not Verdict.READY and decision.unmet is not None:
+            _record_all(decision, task, waiting, *_why_not(task, upstream, states, verdict, branch))
+        if verdict is Verdict.WAIT:
+            return
+        if verdict is Verdict.SKIP and task.wait_for_past_depends_before_skipping:
+            waiting = [
+                i for i in waiting if not _past_blocks(task, previous, (task.task_id, i), decision)
+            ]
+        if verdict is not Verdict.READY:
+            for index in waiting:
+                decision.settle[verdict.value].append((task.task_id, index))
+                decision.states[(task.task_id, index)] = verdict.value
+            return
+        if task.is_mapped and waiting == [-1]:
+            decision.expand.append(task.task_id)
+            return
+        for index in waiting:
+            key = (task.task_id, index)
+            if _past_blocks(task, previous, key, decision):
+                continue
+            decision.new_try.append(key)
+            decision.states[key] = TI.SCHEDULED
 
 
 def _record_all(
@@ -183,8 +221,8 @@ def _record_all(
 
 def _why_not(
     task: SerializedTask,
-    by_task: Mapping[str, list[int]],
-    decision: Decision,
+    upstream: list[TIKey],
+    states: Mapping[TIKey, str | None],
     verdict: Verdict,
     branch: str | None,
 ) -> tuple[str, str]:
@@ -193,11 +231,7 @@ def _why_not(
         return "Not Previously Skipped", (
             f"Skipping because of previous XCom result from parent task {branch}"
         )
-    shown = [
-        f"{up}{f'[{i}]' if i >= 0 else ''}={decision.states[(up, i)] or 'none'}"
-        for up in task.upstream_task_ids
-        for i in by_task.get(up, ())
-    ]
+    shown = [f"{up}{f'[{i}]' if i >= 0 else ''}={states[(up, i)] or 'none'}" for up, i in upstream]
     more = f" (+{len(shown) - 10} more)" if len(shown) > 10 else ""
     outcome = "is not met yet" if verdict is Verdict.WAIT else (
         f"can no longer be met: the task will be {verdict.value}")  # fmt: skip

@@ -54,11 +54,13 @@ class MappedInput:
 
     literal: dict[str, list[Any]]
     xcom: dict[str, XComRef]
+    group: str | None = None  # the mapped task group whose input this is, if any
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MappedInput:
         xcom = {name: XComRef(ref["task_id"], ref["key"]) for name, ref in data["xcom"].items()}
-        return cls(literal={k: list(v) for k, v in data["literal"].items()}, xcom=xcom)
+        literal = {k: list(v) for k, v in data["literal"].items()}
+        return cls(literal=literal, xcom=xcom, group=data.get("group"))
 
     def map_length(self, xcom_values: Mapping[str, list[Any]]) -> int:
         """Number of task instances once the XCom inputs (name -> pulled list) are known."""

@@ -6,7 +6,11 @@ import pytest
 
 from flowsched import DAG, task
 from flowsched.authoring.mapped import MappedOperator, expansion_at, map_length
+from flowsched.decorators import task_group
+from flowsched.exceptions import DagDefinitionError
 from flowsched.operators.bash import BashOperator
+from flowsched.parsing.serialize import serialize_dag
+from flowsched.serialized import SerializedDAG
 
 
 def test_task_expand_over_a_literal_list_is_one_mapped_node():
@@ -138,3 +142,76 @@ def test_expansion_order_is_the_product_of_sorted_argument_names():
     ]
     with pytest.raises(IndexError, match="map_index 6 is out of range \\(6 task instances\\)"):
         expansion_at(inputs, 6)
+
+
+def mapped_group_dag(expand) -> DAG:
+    """``numbers`` feeding a @task_group ``work`` (add -> double), expanded by ``expand``."""
+    with DAG("mapped_group") as dag:
+
+        @task
+        def numbers():
+            return [1, 2]
+
+        @task
+        def add(x, y):
+            return x + y
+
+        @task
+        def double(value):
+            return value * 2
+
+        @task
+        def total(values):
+            return sum(values)
+
+        @task_group
+        def work(x, y):
+            return double(add(x, y))
+
+        total(expand(work, numbers()))
+    return dag
+
+
+def test_every_task_of_a_mapped_task_group_is_mapped_over_the_group_input():
+    dag = mapped_group_dag(lambda work, numbers: work.partial(y=10).expand(x=numbers))
+    data = serialize_dag(dag)
+    tasks = {t["task_id"]: t for t in data["tasks"]}
+    ref = {"x": {"task_id": "numbers", "key": "return_value"}}
+    for task_id in ("work.add", "work.double"):
+        assert tasks[task_id]["mapped"] == {"literal": {}, "xcom": ref, "group": "work"}
+    assert data["task_groups"]["work"]["is_mapped"] is True
+    assert dag.get_task("work.add").upstream_task_ids == {"numbers"}
+    assert dag.get_task("work.double").upstream_task_ids == {"numbers", "work.add"}
+    assert dag.get_task("total").upstream_task_ids == {"work.double"}
+    assert tasks["total"]["mapped"] is None
+    concrete = dag.get_task("work.add").unmap({"x": 2})
+    assert list(concrete.op_args) == [2, 10]  # the function's call, its MappedArgument filled
+
+
+def test_a_literal_mapped_task_group_serializes_its_lists():
+    dag = mapped_group_dag(lambda work, numbers: work.expand(x=[1, 2], y=[0]))
+    add = SerializedDAG.from_dict(serialize_dag(dag)).task_dict["work.add"]
+    assert add.mapped is not None
+    assert (add.mapped.literal, add.mapped.group) == ({"x": [1, 2], "y": [0]}, "work")
+    assert add.mapped.map_length({}) == 2
+
+
+def test_a_classic_operator_or_a_nested_expand_in_a_mapped_group_is_refused():
+    with DAG("nested"):
+
+        @task
+        def f(x):
+            return x
+
+        @task_group
+        def inner(x):
+            BashOperator(task_id="b", bash_command="true")
+
+        @task_group
+        def nested(x):
+            f.expand(x=[x])
+
+        with pytest.raises(DagDefinitionError, match="only plain @task calls"):
+            inner.expand(x=[1])
+        with pytest.raises(DagDefinitionError, match="only plain @task calls"):
+            nested.expand(x=[1])

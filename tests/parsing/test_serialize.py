@@ -92,7 +92,13 @@ def test_dag_level_fields_survive_the_round_trip():
     )
     assert serialized.has_on_failure_callback and not serialized.has_on_success_callback
     assert serialized.task_groups == {
-        "grp": {"parent": None, "tooltip": "", "ui_color": "CornflowerBlue", "ui_fgcolor": "#000"}
+        "grp": {
+            "parent": None,
+            "tooltip": "",
+            "ui_color": "CornflowerBlue",
+            "ui_fgcolor": "#000",
+            "is_mapped": False,
+        }
     }
 
 

@@ -8,6 +8,7 @@ import pendulum
 
 from flowsched import DAG
 from flowsched.db.states import DagRunState
+from flowsched.decorators import task, task_group
 from flowsched.operators.bash import BashOperator
 from flowsched.operators.empty import EmptyOperator
 from flowsched.parsing.serialize import serialize_dag
@@ -192,3 +193,29 @@ def test_explaining_says_why_wait_for_downstream_holds_an_instance_back() -> Non
         "(and wait_for_downstream is True).",
     )
     assert decide(serialized(build), rows({"stage": None}), NOW, past).unmet is None
+
+
+def test_in_a_mapped_task_group_instance_i_waits_only_for_instance_i() -> None:
+    def build() -> None:
+        @task
+        def add(x: int) -> int:
+            return x + 1
+
+        @task
+        def double(value: int) -> int:
+            return value * 2
+
+        @task_group
+        def work(x):
+            return double(add(x))
+
+        work.expand(x=[1, 2])
+
+    dag = serialized(build)
+    fresh = rows({"work.add": None, "work.double": None})
+    assert sorted(decide(dag, fresh, NOW).expand) == ["work.add", "work.double"]
+    half = [TIRow("work.add", 0, "success", None), TIRow("work.add", 1, "running", None),
+            TIRow("work.double", 0, None, None), TIRow("work.double", 1, None, None)]  # fmt: skip
+    assert decide(dag, half, NOW).new_try == [("work.double", 0)]
+    failed = [half[0], TIRow("work.add", 1, "failed", None), *half[2:]]
+    assert decide(dag, failed, NOW).settle["upstream_failed"] == [("work.double", 1)]
