@@ -308,10 +308,12 @@ def test_killing_a_scheduler_and_a_worker_halfway_loses_nothing_and_repeats_noth
         for n in range(1, last_try):
             state, _ = history[(run_id, task_id, n)]
             assert state != "success", (task_id, n, state)
+    # the worker was killed while it ran tries; each of them was either re-run as a new try
+    # (a "worker lost" try in the history, not using a retry) or, when its code had ended
+    # before the kill, recorded from the outcome it left beside its log -- either way its
+    # code ran once (checked above) and the run succeeded
+    assert lost
     zombies = [key for key, (state, error) in history.items() if "worker lost" in (error or "")]
-    # the killed worker's tries were retried: each try process it had, and maybe a try
-    # claimed by a pool process that had not forked it yet
-    assert len(zombies) >= len(lost), (zombies, lost)
     for run_id, task_id, n in zombies:
         assert history[(run_id, task_id, n)][0] == "up_for_retry"
         assert tries[(run_id, task_id)] > n
