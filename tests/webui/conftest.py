@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,10 @@ from flowsched import db
 from flowsched.db.tables import AuditLog
 from flowsched.operations.users import create_user
 from tests.webui.seed import (
-    FAILED_RUN,
     PASSWORD,
-    RUNNING_RUN,
-    START,
-    add_dag,
-    add_run,
     csrf_token,
     log_in,
+    seed_etl,
 )
 from webui.app import create_app
 
@@ -55,27 +50,7 @@ def app(home: Path, template_db: Path) -> Flask:
 @pytest.fixture
 def etl(app: Flask) -> str:
     """DAG "etl": one failed run, one running run (extract ok, transform running)."""
-    add_dag("etl")
-    add_run(
-        "etl",
-        FAILED_RUN,
-        "failed",
-        {
-            "extract": "success",
-            "transform": "failed",
-            "load": "upstream_failed",
-            "report": ["upstream_failed"] * 3,
-        },
-        logical_date=START,
-    )
-    add_run(
-        "etl",
-        RUNNING_RUN,
-        "running",
-        {"extract": "success", "transform": "running", "load": None, "report": None},
-        logical_date=START + timedelta(hours=1),
-    )
-    return "etl"
+    return seed_etl()
 
 
 @pytest.fixture

@@ -183,6 +183,31 @@ FAILED_RUN = "scheduled__2025-01-01T00:00:00+00:00"
 RUNNING_RUN = "scheduled__2025-01-01T01:00:00+00:00"
 
 
+def seed_etl() -> str:
+    """DAG "etl": one failed run, one running run (extract ok, transform running)."""
+    add_dag("etl")
+    add_run(
+        "etl",
+        FAILED_RUN,
+        "failed",
+        {
+            "extract": "success",
+            "transform": "failed",
+            "load": "upstream_failed",
+            "report": ["upstream_failed"] * 3,
+        },
+        logical_date=START,
+    )
+    add_run(
+        "etl",
+        RUNNING_RUN,
+        "running",
+        {"extract": "success", "transform": "running", "load": None, "report": None},
+        logical_date=START + timedelta(hours=1),
+    )
+    return "etl"
+
+
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     """The token every page carries in its <meta name="csrf-token">."""
     html = client.get(path).get_data(as_text=True)
